@@ -1,0 +1,302 @@
+import { ApiError, type EventPage } from "./api";
+import { Observable } from "./observable";
+import type { CursorStore } from "./userdata";
+
+/**
+ * Real-time event client. The server's event log is the truth and the WebSocket is a fast hint:
+ * - on open, send `hello` with the last processed cursor; the server replays, then goes live;
+ * - after every (re)connect, also resync over REST from the last cursor (pages until has_more=false);
+ * - events from both paths go through one serial queue and are deduplicated by cursor
+ *   (anything <= the last processed cursor is ignored), then acknowledged with `ack`;
+ * - the last cursor is persisted per user, so a restart resumes where it stopped;
+ * - no frame for 45 s → the socket is treated as dead and replaced;
+ * - close code 4401 → session gone: tell the app, never reconnect;
+ * - any other close → reconnect with exponential backoff and jitter, capped at 30 s.
+ */
+
+export interface AppEvent {
+  cursor: number;
+  id: string;
+  type: string;
+  created_at: string;
+  data: Record<string, unknown>;
+}
+
+export type ConnectionState = "idle" | "connecting" | "open" | "closed" | "auth_lost";
+
+/** The subset of the browser WebSocket the client uses (so tests can pass a fake). */
+export interface SocketLike {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: Event) => unknown) | null;
+  onmessage: ((ev: MessageEvent) => unknown) | null;
+  onclose: ((ev: CloseEvent) => unknown) | null;
+  onerror: ((ev: Event) => unknown) | null;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+export interface EventClientOptions {
+  userId: number;
+  cursors: CursorStore;
+  fetchPage: (after: number) => Promise<EventPage>;
+  onAuthLost: () => void;
+  url?: string;
+  socketFactory?: SocketFactory;
+  random?: () => number;
+  heartbeatTimeoutMs?: number;
+  pingAfterMs?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+const OPEN = 1;
+export const CLOSE_UNAUTHENTICATED = 4401;
+
+type ServerFrame =
+  | { type: "event"; cursor: number; id: string; event_type: string; created_at: string; data?: Record<string, unknown> }
+  | { type: "ping" }
+  | { type: "pong" }
+  | { type: string };
+
+export function defaultEventsUrl(): string {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${proto}//${location.host}/ws/events/`;
+}
+
+export class EventClient {
+  readonly state = new Observable<ConnectionState>("idle");
+  private listeners = new Set<(event: AppEvent) => void>();
+  private lastCursor = 0;
+  private ws: SocketLike | null = null;
+  private attempt = 0;
+  private stopped = true;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private pingTimer: ReturnType<typeof setTimeout> | null = null;
+  private deadTimer: ReturnType<typeof setTimeout> | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private resyncing: Promise<void> | null = null;
+  private resyncAgain = false;
+  private readonly o: Required<EventClientOptions>;
+
+  constructor(options: EventClientOptions) {
+    this.o = {
+      url: options.url ?? defaultEventsUrl(),
+      socketFactory: (url) => new WebSocket(url) as unknown as SocketLike,
+      random: Math.random,
+      heartbeatTimeoutMs: 45_000,
+      pingAfterMs: 20_000,
+      baseBackoffMs: 1_000,
+      maxBackoffMs: 30_000,
+      ...options,
+    } as Required<EventClientOptions>;
+  }
+
+  /** Called for every new event, once, in cursor order. Returns an unsubscribe function. */
+  subscribe(callback: (event: AppEvent) => void): () => void {
+    this.listeners.add(callback);
+    return () => this.listeners.delete(callback);
+  }
+
+  get cursor(): number {
+    return this.lastCursor;
+  }
+
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.lastCursor = await this.o.cursors.get(this.o.userId);
+    if (!this.stopped) this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close(1000, "client stopped");
+    if (this.state.value !== "auth_lost") this.state.set("idle");
+  }
+
+  /** Skip the backoff wait (e.g. the browser says it is back online). */
+  reconnectNow(): void {
+    if (this.stopped || this.ws) return;
+    this.attempt = 0;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.connect();
+  }
+
+  /** Resolves when every event received so far has been processed (for tests and callers). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private connect(): void {
+    this.state.set("connecting");
+    let ws: SocketLike;
+    try {
+      ws = this.o.socketFactory(this.o.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      if (ws !== this.ws) return;
+      this.sendFrame({ type: "hello", after: this.lastCursor });
+      this.state.set("open");
+      this.armHeartbeat();
+      void this.resync();
+    };
+    ws.onmessage = (ev: MessageEvent) => {
+      if (ws !== this.ws) return;
+      this.armHeartbeat();
+      this.attempt = 0; // the server is really talking to us: the next failure starts from 1 s
+      this.handleFrame(ev.data);
+    };
+    ws.onclose = (ev: CloseEvent) => {
+      if (ws !== this.ws) return; // a socket we already replaced
+      this.ws = null;
+      this.clearTimers();
+      if (ev.code === CLOSE_UNAUTHENTICATED) {
+        this.authLost();
+        return;
+      }
+      if (this.stopped) return;
+      this.state.set("closed");
+      this.scheduleReconnect();
+    };
+    ws.onerror = () => {
+      /* a close event follows */
+    };
+  }
+
+  private handleFrame(raw: unknown): void {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(String(raw)) as ServerFrame;
+    } catch {
+      return;
+    }
+    if (frame.type === "ping") {
+      this.sendFrame({ type: "pong" });
+    } else if (frame.type === "event" && "cursor" in frame) {
+      const f = frame as Extract<ServerFrame, { type: "event" }>;
+      this.enqueue([{ cursor: f.cursor, id: f.id, type: f.event_type, created_at: f.created_at, data: f.data ?? {} }]);
+    }
+  }
+
+  private enqueue(events: AppEvent[]): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      for (const event of events) await this.process(event);
+    });
+    return this.queue;
+  }
+
+  private async process(event: AppEvent): Promise<void> {
+    if (!Number.isFinite(event.cursor) || event.cursor <= this.lastCursor) return;
+    for (const l of [...this.listeners]) {
+      try {
+        l(event);
+      } catch (e) {
+        console.error("event listener failed", e);
+      }
+    }
+    this.lastCursor = event.cursor;
+    try {
+      await this.o.cursors.set(this.o.userId, event.cursor);
+    } catch (e) {
+      console.error("could not persist event cursor", e);
+    }
+    this.sendFrame({ type: "ack", cursor: event.cursor });
+  }
+
+  /** REST catch-up from the last cursor; one at a time, with a trailing run if asked again. */
+  resync(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    this.resyncing = (async () => {
+      try {
+        do {
+          this.resyncAgain = false;
+          await this.queue;
+          let after = this.lastCursor;
+          for (;;) {
+            const page = await this.o.fetchPage(after);
+            await this.enqueue(page.results);
+            if (!page.has_more || page.next_after <= after) break;
+            after = page.next_after;
+          }
+        } while (this.resyncAgain && !this.stopped);
+      } catch (e) {
+        if (e instanceof ApiError && e.isSessionLost) this.authLost();
+        // Network errors: the socket's next reconnect resyncs again.
+      } finally {
+        this.resyncing = null;
+      }
+    })();
+    return this.resyncing;
+  }
+
+  private authLost(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000, "session ended");
+    this.state.set("auth_lost");
+    this.o.onAuthLost();
+  }
+
+  private sendFrame(frame: object): void {
+    const ws = this.ws;
+    if (ws && ws.readyState === OPEN) {
+      try {
+        ws.send(JSON.stringify(frame));
+      } catch {
+        /* closing; the close handler reconnects */
+      }
+    }
+  }
+
+  /** Backoff delay for the current attempt: exponential, capped, with "equal jitter". */
+  nextDelay(): number {
+    const exp = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** this.attempt);
+    return Math.round(exp / 2 + this.o.random() * (exp / 2));
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const delay = this.nextDelay();
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.stopped && !this.ws) this.connect();
+    }, delay);
+  }
+
+  private armHeartbeat(): void {
+    if (this.pingTimer) clearTimeout(this.pingTimer);
+    if (this.deadTimer) clearTimeout(this.deadTimer);
+    this.pingTimer = setTimeout(() => this.sendFrame({ type: "ping" }), this.o.pingAfterMs);
+    this.deadTimer = setTimeout(() => {
+      // Nothing heard for too long: a phone that changed networks may keep a half-open socket
+      // that never gets a close event. Drop it and reconnect (which also resyncs over REST).
+      const ws = this.ws;
+      this.ws = null;
+      this.clearTimers();
+      ws?.close(4000, "heartbeat timeout");
+      if (this.stopped) return;
+      this.state.set("closed");
+      this.scheduleReconnect();
+    }, this.o.heartbeatTimeoutMs);
+  }
+
+  private clearTimers(): void {
+    for (const t of [this.pingTimer, this.deadTimer, this.reconnectTimer]) if (t) clearTimeout(t);
+    this.pingTimer = this.deadTimer = this.reconnectTimer = null;
+  }
+}

@@ -1,0 +1,62 @@
+import type { Role } from "./api";
+import { Observable } from "./observable";
+
+/** The role homes, in the order that decides where a person with several roles lands. */
+export interface Home {
+  path: string;
+  label: string;
+  roles: Role[];
+}
+
+export const HOMES: Home[] = [
+  { path: "/team", label: "Team", roles: ["officer", "clinician"] },
+  { path: "/dispatch", label: "Dispatch", roles: ["dispatcher"] },
+  { path: "/followups", label: "Follow-ups", roles: ["care_navigator"] },
+  { path: "/board", label: "Board", roles: ["supervisor", "clinical_supervisor", "admin", "analyst"] },
+];
+
+/** The homes a person may open, in priority order. */
+export function homesForRoles(roles: readonly string[]): Home[] {
+  return HOMES.filter((h) => h.roles.some((r) => roles.includes(r)));
+}
+
+/** Where a person lands after sign-in: the first home (in HOMES order) that one of their roles has. */
+export function homeForRoles(roles: readonly string[]): string {
+  return homesForRoles(roles)[0]?.path ?? "/no-role";
+}
+
+// ---- Tiny history router ---------------------------------------------------------------------
+
+export const SIGN_IN = "/signin";
+
+export const currentPath = new Observable<string>(typeof location === "undefined" ? "/" : location.pathname);
+
+export function navigate(path: string, opts: { replace?: boolean } = {}): void {
+  if (path === location.pathname) {
+    currentPath.set(path);
+    return;
+  }
+  if (opts.replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  currentPath.set(path);
+}
+
+export function startRouter(): () => void {
+  const onPop = () => currentPath.set(location.pathname);
+  // Same-origin <a href="/..."> clicks stay in the app (no full reload, no server round trip).
+  const onClick = (e: MouseEvent) => {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const a = (e.target as Element | null)?.closest?.("a");
+    if (!a || a.target || a.hasAttribute("download") || a.dataset.native !== undefined) return;
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || /^\/(api|admin|ws)\//.test(url.pathname)) return;
+    e.preventDefault();
+    navigate(url.pathname);
+  };
+  window.addEventListener("popstate", onPop);
+  document.addEventListener("click", onClick);
+  return () => {
+    window.removeEventListener("popstate", onPop);
+    document.removeEventListener("click", onClick);
+  };
+}

@@ -1,0 +1,106 @@
+import { useEffect, useRef } from "preact/hooks";
+import { HOMES, SIGN_IN, currentPath, homeForRoles, homesForRoles, navigate } from "../lib/routes";
+import { session } from "../lib/session";
+import { EmptyHome } from "../screens/EmptyHome";
+import { OutboxScreen } from "../screens/OutboxScreen";
+import { SignIn } from "../screens/SignIn";
+import { TeamHome } from "../screens/TeamHome";
+import { ConnectionBanner } from "./ConnectionBanner";
+import { Header } from "./Header";
+import { useObservable } from "./hooks";
+import { UpdatePrompt } from "./UpdatePrompt";
+
+export function App() {
+  const s = useObservable(session);
+  const path = useObservable(currentPath);
+  const mainRef = useRef<HTMLElement>(null);
+
+  // Move focus to the new screen's content after in-app navigation (screen readers announce it).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    mainRef.current?.querySelector<HTMLElement>("h1")?.focus();
+  }, [path, s.status]);
+
+  // "/" and "/signin" while signed in go to the role's home (after render, never during it).
+  const redirect = s.status === "signed_in" && (path === "/" || path === SIGN_IN) ? homeForRoles(s.me.roles) : null;
+  useEffect(() => {
+    if (redirect) navigate(redirect, { replace: true });
+  }, [redirect]);
+
+  if (s.status === "loading") {
+    return (
+      <main id="main" class="loading" aria-busy="true">
+        <p>Loading Co-Response…</p>
+      </main>
+    );
+  }
+
+  if (s.status === "signed_out") {
+    return (
+      <>
+        <a class="skip-link" href="#main" data-native>
+          Skip to content
+        </a>
+        <Header me={null} />
+        <main id="main" ref={mainRef} tabIndex={-1}>
+          <SignIn notice={s.notice} />
+        </main>
+      </>
+    );
+  }
+
+  const me = s.me;
+  const homes = homesForRoles(me.roles);
+  let screen;
+  const home = HOMES.find((h) => h.path === path);
+  if (redirect) {
+    screen = null;
+  } else if (path === "/outbox") {
+    screen = <OutboxScreen />;
+  } else if (home && !homes.includes(home)) {
+    screen = <EmptyHome title={home.label} message="This area is not part of your role." showHomeLink />;
+  } else if (path === "/team") {
+    screen = <TeamHome me={me} stale={s.stale} />;
+  } else if (path === "/dispatch") {
+    screen = <EmptyHome title="Dispatch" message="The dispatch board is not built yet. Incidents and team status will appear here." />;
+  } else if (path === "/followups") {
+    screen = <EmptyHome title="Follow-ups" message="The follow-up list is not built yet. Your due follow-ups will appear here." />;
+  } else if (path === "/board") {
+    screen = <EmptyHome title="Board" message="The supervisor board is not built yet. Teams, open incidents and reports will appear here." />;
+  } else if (path === "/no-role") {
+    screen = <EmptyHome title="No role assigned" message="Your account has no role yet. Ask an administrator to assign one." />;
+  } else {
+    screen = <EmptyHome title="Page not found" message="There is nothing at this address." showHomeLink />;
+  }
+
+  return (
+    <>
+      <a class="skip-link" href="#main" data-native>
+        Skip to content
+      </a>
+      <Header me={me} />
+      <ConnectionBanner />
+      <UpdatePrompt />
+      {homes.length > 1 && (
+        <nav class="role-nav" aria-label="Role">
+          <ul>
+            {homes.map((h) => (
+              <li key={h.path}>
+                <a href={h.path} aria-current={path === h.path ? "page" : undefined}>
+                  {h.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
+      <main id="main" ref={mainRef} tabIndex={-1}>
+        {screen}
+      </main>
+    </>
+  );
+}
