@@ -43,6 +43,8 @@ export interface OutboxDeps {
   requestBackgroundSync?: () => void;
   now?: () => Date;
   uuid?: () => string;
+  /** Start a replay right after queueing (the app does; tests drive replay themselves). */
+  replayOnEnqueue?: boolean;
 }
 
 const TRANSIENT_4XX = new Set([408, 425, 429]);
@@ -61,6 +63,7 @@ export class Outbox {
     this.deps = {
       now: () => new Date(),
       uuid: () => crypto.randomUUID(),
+      replayOnEnqueue: true,
       ...deps,
     };
   }
@@ -84,7 +87,7 @@ export class Outbox {
     item.seq = await db.add("outbox", item);
     await this.refreshCounts();
     this.deps.requestBackgroundSync?.();
-    void this.replay();
+    if (this.deps.replayOnEnqueue) void this.replay();
     return item;
   }
 
