@@ -1,0 +1,82 @@
+# Two commands do everything on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+# Use uv from PATH when there is one; otherwise bootstrap a pinned copy into .tools/ (pip's cache does
+# not work on our machines, uv's does: PITFALLS.md).
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+HAS_FRONTEND := $(wildcard frontend/package.json)
+
+.PHONY: help install frontend migrate seed run test lint types migrations-check pytest frontend-test smoke bench clean
+
+help:
+	@echo "make run    install, migrate, seed demo data, build the PWA, start web + worker + beat"
+	@echo "make test   ruff, mypy, makemigrations --check, pytest (and the PWA's tests)"
+	@echo "make bench  benchmarks (writes bench/results/*.json)"
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.synced
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+frontend:
+ifneq ($(HAS_FRONTEND),)
+	$(MAKE) frontend/node_modules/.installed
+	cd frontend && npm run build
+else
+	@echo "no frontend/ yet: skipping the PWA build"
+endif
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+seed: migrate
+	$(MANAGE) seed_demo
+
+run: seed frontend
+	$(PY) scripts/run_all.py
+
+test: lint types migrations-check frontend-test pytest
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+types: install
+	.venv/bin/mypy .
+
+migrations-check: install
+	$(MANAGE) makemigrations --check --dry-run
+
+frontend-test:
+ifneq ($(HAS_FRONTEND),)
+	$(MAKE) frontend/node_modules/.installed
+	cd frontend && npm run typecheck && npm test
+	cd frontend && npm run build
+else
+	@echo "no frontend/ yet: skipping its tests"
+endif
+
+pytest: install
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+smoke: install frontend
+	$(PY) scripts/smoke_embedded.py
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf .venv .tools var staticfiles frontend/node_modules frontend/dist

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from .consumers import EventsConsumer
+
+websocket_urlpatterns = [path("ws/events/", EventsConsumer.as_asgi())]

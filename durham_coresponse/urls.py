@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core.views import healthz, spa_index
+
+api_v1 = [
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.teams.urls")),
+    path("", include("apps.shifts.urls")),
+    path("", include("apps.realtime.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("", include("apps.shifts.calendar_urls")),
+    # Everything else is a route of the single-page app (served from frontend/dist).
+    re_path(r"^(?!api/|admin/|static/|ws/).*$", spa_index, name="spa"),
+]
