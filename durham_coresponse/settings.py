@@ -63,6 +63,10 @@ INSTALLED_APPS = [
     "apps.teams",
     "apps.shifts",
     "apps.realtime",
+    "apps.incidents",
+    "apps.clinical",
+    "apps.referrals",
+    "apps.reminders",
 ]
 
 MIDDLEWARE = [
@@ -258,3 +262,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# ==================================================================================================
+# Per-subsystem settings. Each subsystem appends its own block below, under its own header.
+# ==================================================================================================

@@ -11,6 +11,10 @@ api_v1 = [
     path("", include("apps.teams.urls")),
     path("", include("apps.shifts.urls")),
     path("", include("apps.realtime.urls")),
+    path("", include("apps.incidents.urls")),
+    path("", include("apps.clinical.urls")),
+    path("", include("apps.referrals.urls")),
+    path("", include("apps.reminders.urls")),
 ]
 
 urlpatterns = [
