@@ -66,17 +66,24 @@ export function upgradeSchema(
   newVersion: number,
   tx: IDBPTransaction<AppDB, StoreNames<AppDB>[], "versionchange">,
 ): void {
+  // The `contains` checks make each step safe if something created an empty database first.
   if (oldVersion < 1 && newVersion >= 1) {
-    const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
-    outbox.createIndex("by_id", "id", { unique: true });
-    db.createObjectStore("cursors", { keyPath: "user_id" });
+    if (!db.objectStoreNames.contains("outbox")) {
+      const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+      outbox.createIndex("by_id", "id", { unique: true });
+    }
+    if (!db.objectStoreNames.contains("cursors")) db.createObjectStore("cursors", { keyPath: "user_id" });
   }
   if (oldVersion < 2 && newVersion >= 2) {
     // v2: per-user last-seen cache, and an index to replay/count one user's writes.
-    // The outbox store is kept as it is; only an index is added.
-    const cache = db.createObjectStore("cache", { keyPath: ["user_id", "key"] });
-    cache.createIndex("by_user", "user_id");
-    tx.objectStore("outbox").createIndex("by_user", "user_id");
+    // The outbox store is kept as it is (with its rows); only an index is added.
+    if (!db.objectStoreNames.contains("outbox")) upgradeSchema(db, 0, 1, tx);
+    if (!db.objectStoreNames.contains("cache")) {
+      const cache = db.createObjectStore("cache", { keyPath: ["user_id", "key"] });
+      cache.createIndex("by_user", "user_id");
+    }
+    const outbox = tx.objectStore("outbox");
+    if (!outbox.indexNames.contains("by_user")) outbox.createIndex("by_user", "user_id");
   }
 }
 

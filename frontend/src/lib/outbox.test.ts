@@ -246,4 +246,12 @@ describe("database upgrades", () => {
     await box.replay();
     expect(calls).toEqual(["/api/v1/notes/1/", "/api/v1/notes/2/"]);
   });
+
+  it("creates every store even if an empty v1 database already existed", async () => {
+    const { openDB } = await import("idb");
+    (await openDB(dbName, 1)).close();
+    const db = await openAppDB(dbName);
+    expect([...db.objectStoreNames].sort()).toEqual(["cache", "cursors", "outbox"]);
+    db.close();
+  });
 });

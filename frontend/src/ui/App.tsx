@@ -15,14 +15,14 @@ export function App() {
   const path = useObservable(currentPath);
   const mainRef = useRef<HTMLElement>(null);
 
-  // Move focus to the new screen's content after in-app navigation (screen readers announce it).
-  const first = useRef(true);
+  // Move focus to the new screen's heading after in-app navigation (screen readers announce it),
+  // but not on the first screen after loading: there the browser's normal start is right.
+  const shown = useRef<string | null>(null);
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    mainRef.current?.querySelector<HTMLElement>("h1")?.focus();
+    if (s.status === "loading") return;
+    const key = `${s.status} ${path}`;
+    if (shown.current !== null && shown.current !== key) mainRef.current?.querySelector<HTMLElement>("h1")?.focus();
+    shown.current = key;
   }, [path, s.status]);
 
   // "/" and "/signin" while signed in go to the role's home (after render, never during it).

@@ -30,9 +30,17 @@ export function ConnectionBanner() {
 
   return (
     <div class="banners">
-      <div class={`banner banner-${kind}`} role="status" aria-live="polite">
+      <div class={`banner banner-status banner-${kind}`} role="status" aria-live="polite">
         <span class="dot" aria-hidden="true" />
-        {text}
+        <span class="banner-text">
+          {text}
+          {pending > 0 && (
+            <>
+              {" "}
+              <a href="/outbox">View</a>
+            </>
+          )}
+        </span>
       </div>
       {rejected > 0 && (
         <div class="banner banner-rejected" role="alert">
