@@ -1,0 +1,42 @@
+#!/usr/bin/env python
+"""``make bench``: run every ``bench/*_bench.py`` in turn; each writes ``bench/results/<name>.json``.
+
+Benchmarks use DATABASE_URL / REDIS_URL when set, else the local PostgreSQL and Redis (each creates
+its own database). Extra arguments are passed to every benchmark (e.g. ``--clients 2000``) only
+when one name is given: ``python bench/run.py push --clients 2000``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    names = [p.stem.removesuffix("_bench") for p in sorted(HERE.glob("*_bench.py"))]
+    if args and not args[0].startswith("-"):
+        names, extra = [args[0]], args[1:]
+    else:
+        extra = []
+    if not names:
+        print("no benchmarks yet")
+        return 0
+    failed = []
+    for name in names:
+        print(f"=== bench {name}", flush=True)
+        code = subprocess.call([sys.executable, str(HERE / f"{name}_bench.py"), *extra])  # noqa: S603
+        if code:
+            failed.append(name)
+    for result in sorted((HERE / "results").glob("*.json")):
+        print(f"--- {result.relative_to(HERE.parent)}\n{result.read_text()}")
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
