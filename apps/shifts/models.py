@@ -47,7 +47,8 @@ class Shift(models.Model):
 
     @property
     def duration(self) -> dt.timedelta:
-        return self.ends_at - self.starts_at
+        # In UTC: two datetimes sharing a tzinfo subtract by wall clock (wrong across a DST change).
+        return self.ends_at.astimezone(dt.UTC) - self.starts_at.astimezone(dt.UTC)
 
 
 class ShiftMember(models.Model):

@@ -27,6 +27,15 @@ class MemberSpec:
     role: str
 
 
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    # Python subtracts and compares two datetimes of the *same* tzinfo by wall clock, so a local
+    # 20:00→08:00 night over the fall-back change would measure 12 h instead of 13 h. Normalise to UTC
+    # before any arithmetic (naive values are left for the aware-check to refuse).
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(dt.UTC)
+
+
 def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
     errors.setdefault(key, []).append(message)
 
@@ -41,6 +50,7 @@ def shift_problems(
 ) -> dict[str, list[str]]:
     """All the rules a shift must satisfy, as field → messages (empty when valid)."""
     errors: dict[str, list[str]] = {}
+    starts_at, ends_at = _utc(starts_at), _utc(ends_at)
     if team is None:
         _add(errors, "team", "Choose a team.")
     elif not team.is_active:
@@ -120,6 +130,7 @@ def shift_create(
     errors = shift_problems(team=team, starts_at=starts_at, ends_at=ends_at, members=members)
     if errors:
         raise ValidationError(errors)
+    starts_at, ends_at = starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
     shift = Shift.objects.create(team=team, starts_at=starts_at, ends_at=ends_at, note=note, created_by=created_by)
     ShiftMember.objects.bulk_create([ShiftMember(shift=shift, user=m.user, role=m.role) for m in members])
     return shift
@@ -139,6 +150,7 @@ def shift_update(
     errors = shift_problems(team=team, starts_at=starts_at, ends_at=ends_at, members=members, exclude_shift_id=shift.pk)
     if errors:
         raise ValidationError(errors)
+    starts_at, ends_at = starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
     shift.team, shift.starts_at, shift.ends_at, shift.note = team, starts_at, ends_at, note
     shift.save()
     shift.members.all().delete()
