@@ -10,7 +10,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
@@ -76,6 +76,7 @@ def spa_index(request: HttpRequest) -> HttpResponseBase:
             ' The <a href="/admin/">admin</a> and the <a href="/api/docs/">API docs</a> work without it.</p>',
             status=503,
         )
-    response = FileResponse(index.open("rb"), content_type="text/html; charset=utf-8")
+    # A plain response: index.html is small, and FileResponse streams synchronously under ASGI.
+    response = HttpResponse(index.read_bytes(), content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response
