@@ -95,7 +95,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     for name, cmd in commands().items():
-        children[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)  # noqa: S603 - our own binaries
+        children[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
         print(f"[run] started {name} (pid {children[name].pid})", flush=True)
     print(
         f"[run] open http://{HOST}:{PORT}/  (admin: /admin/, API docs: /api/docs/). Ctrl-C stops all.",

@@ -38,7 +38,7 @@ def wait_healthy(proc: subprocess.Popen[str], deadline: float) -> dict[str, obje
         if proc.poll() is not None:
             raise SystemExit(f"make run exited early with {proc.returncode}")
         try:
-            with urllib.request.urlopen(f"{BASE}/healthz", timeout=3) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(f"{BASE}/healthz", timeout=3) as resp:
                 body: dict[str, object] = json.loads(resp.read())
                 if body.get("status") == "ok":
                     return body
@@ -54,7 +54,7 @@ def login(username: str, password: str) -> str:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with opener.open(f"{BASE}/api/v1/auth/csrf/") as resp:
         token = json.loads(resp.read())["csrfToken"]
-    request = urllib.request.Request(  # noqa: S310 - loopback
+    request = urllib.request.Request(
         f"{BASE}/api/v1/auth/login/",
         data=json.dumps({"username": username, "password": password}).encode(),
         headers={"Content-Type": "application/json", "X-CSRFToken": token, "Referer": BASE + "/"},
@@ -73,9 +73,13 @@ async def receive_worker_event(cookie: str, env: dict[str, str]) -> dict[str, ob
         welcome = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert welcome["type"] == "welcome", welcome
         # Skip what is already in the stream, then ask the worker for a fresh event.
-        out = subprocess.run(  # noqa: S603 - our own manage.py
+        out = subprocess.run(
             [sys.executable, "manage.py", "diagnostics_ping", "--user", "dispatcher"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         token = out.stdout.strip().splitlines()[-1]
         log(f"queued diagnostics_ping for the worker (token {token[:8]}…)")
@@ -102,9 +106,14 @@ def main() -> int:
     var_dir = tempfile.mkdtemp(prefix="coresponse-smoke-")
     env.update({"VAR_DIR": var_dir, "PORT": str(PORT), "EVENTS_BRIDGE_POLL_SECONDS": "0.25"})
     log(f"make run in the embedded default (VAR_DIR={var_dir}, port {PORT})")
-    proc = subprocess.Popen(  # noqa: S603
-        ["make", "--no-print-directory", "run"], cwd=ROOT, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     output: list[str] = []
 

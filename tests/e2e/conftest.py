@@ -44,8 +44,9 @@ class LiveAsgi:
         from durham_coresponse.asgi import application
 
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
-                                ws_ping_interval=None)
+        config = uvicorn.Config(
+            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws_ping_interval=None
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -102,8 +103,9 @@ def phone(browser: Any, live_asgi: LiveAsgi) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def open_context(**kwargs: Any) -> Any:
-        ctx = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_asgi.url,
-                                  has_touch=True, **kwargs)
+        ctx = browser.new_context(
+            viewport={"width": 360, "height": 740}, base_url=live_asgi.url, has_touch=True, **kwargs
+        )
         contexts.append(ctx)
         return ctx
 
