@@ -221,6 +221,35 @@ describe("event client", () => {
     expect(FakeSocket.all).toHaveLength(1);
   });
 
+  it("adopts the server's cursor when its welcome says our cursor is beyond its stream", async () => {
+    const cursors = memoryCursors({ 7: 500 });
+    const { client, seen } = makeClient({ cursors });
+    await client.start();
+    const ws = latest();
+    ws.open();
+    ws.frame({ type: "welcome", cursor: 0, latest: 2 });
+    ws.event(1);
+    ws.event(2);
+    await flush();
+    expect(seen.map((e) => e.cursor)).toEqual([1, 2]);
+    expect(cursors.data[7]).toBe(2);
+    client.stop();
+  });
+
+  it("keeps its cursor when the welcome matches it", async () => {
+    const cursors = memoryCursors({ 7: 5 });
+    const { client, seen } = makeClient({ cursors });
+    await client.start();
+    const ws = latest();
+    ws.open();
+    ws.frame({ type: "welcome", cursor: 5, latest: 6 });
+    ws.event(5);
+    ws.event(6);
+    await flush();
+    expect(seen.map((e) => e.cursor)).toEqual([6]);
+    client.stop();
+  });
+
   it("answers server pings with pong", async () => {
     const { client } = makeClient();
     await client.start();

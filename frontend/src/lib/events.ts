@@ -10,6 +10,7 @@ import type { CursorStore } from "./userdata";
  *   (anything <= the last processed cursor is ignored), then acknowledged with `ack`;
  * - the last cursor is persisted per user, so a restart resumes where it stopped;
  * - no frame for 45 s → the socket is treated as dead and replaced;
+ * - a `welcome` whose cursor is below ours means the server's stream was reset: adopt its cursor;
  * - close code 4401 → session gone: tell the app, never reconnect;
  * - any other close → reconnect with exponential backoff and jitter, capped at 30 s.
  */
@@ -57,6 +58,7 @@ type ServerFrame =
   | { type: "event"; cursor: number; id: string; event_type: string; created_at: string; data?: Record<string, unknown> }
   | { type: "ping" }
   | { type: "pong" }
+  | { type: "welcome"; cursor: number; latest: number }
   | { type: string };
 
 export function defaultEventsUrl(): string {
@@ -181,6 +183,19 @@ export class EventClient {
     }
     if (frame.type === "ping") {
       this.sendFrame({ type: "pong" });
+    } else if (frame.type === "welcome" && "cursor" in frame) {
+      // The server answers hello with the position it will replay from. If that is below ours,
+      // our cursor belongs to another stream (database reset, other server): adopt the server's,
+      // or every replayed event would be dropped as a duplicate.
+      const cursor = Number((frame as { cursor: unknown }).cursor);
+      if (Number.isInteger(cursor) && cursor >= 0) {
+        this.queue = this.queue.then(async () => {
+          if (cursor < this.lastCursor) {
+            this.lastCursor = cursor;
+            await this.o.cursors.set(this.o.userId, cursor).catch(() => undefined);
+          }
+        });
+      }
     } else if (frame.type === "event" && "cursor" in frame) {
       const f = frame as Extract<ServerFrame, { type: "event" }>;
       this.enqueue([{ cursor: f.cursor, id: f.id, type: f.event_type, created_at: f.created_at, data: f.data ?? {} }]);
