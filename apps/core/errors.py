@@ -60,7 +60,9 @@ def _as_field_errors(detail: Any) -> dict[str, list[str]]:
                     out[str(key)] = flat
             elif isinstance(value, dict):
                 for sub_key, sub_val in _as_field_errors(value).items():
-                    out[f"{key}.{sub_key}"] = sub_val
+                    # A nested serializer's own error (e.g. an empty list) belongs to the field itself.
+                    name = str(key) if sub_key == "non_field_errors" else f"{key}.{sub_key}"
+                    out[name] = out.get(name, []) + sub_val
             else:
                 out[str(key)] = [str(value)]
         return out
