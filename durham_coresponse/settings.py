@@ -266,3 +266,75 @@ LOGGING = {
 # ==================================================================================================
 # Per-subsystem settings. Each subsystem appends its own block below, under its own header.
 # ==================================================================================================
+
+# --- Clinical documentation (apps.clinical, apps.core.crypto, apps.core.idempotency) ---------------
+# Field encryption keys for clinical content: comma-separated Fernet keys, newest first (docs/privacy.md).
+# With none set in DEBUG/demo mode, one is generated once under VAR_DIR (loudly); outside DEBUG a
+# missing or invalid key stops startup (apps.clinical.apps.ClinicalConfig.ready).
+NOTE_ENCRYPTION_KEYS = [k.strip() for k in os.environ.get("NOTE_ENCRYPTION_KEYS", "").split(",") if k.strip()]
+if not NOTE_ENCRYPTION_KEYS and DEBUG:
+    import sys as _sys
+
+    from cryptography.fernet import Fernet as _Fernet
+
+    _note_key_file = VAR_DIR / "note_encryption_key.dev"
+    if not _note_key_file.exists():
+        _note_key_file.write_text(_Fernet.generate_key().decode() + "\n")
+        _note_key_file.chmod(0o600)
+    NOTE_ENCRYPTION_KEYS = [_note_key_file.read_text().strip()]
+    _sys.stderr.write(
+        f"WARNING: NOTE_ENCRYPTION_KEYS is not set; using the DEVELOPMENT key in {_note_key_file}. "
+        "Never use it for real clinical data.\n"
+    )
+# Hours after an encounter closed before an unsigned note gets a reminder (DOMAIN.md §4, configurable).
+CLINICAL_UNSIGNED_NOTE_REMINDER_HOURS = env_float("CLINICAL_UNSIGNED_NOTE_REMINDER_HOURS", 24.0)
+# Hours after a custody order with no custody recorded before a reminder (warns before the 24 h limit).
+CLINICAL_IVC_CUSTODY_REMINDER_HOURS = env_float("CLINICAL_IVC_CUSTODY_REMINDER_HOURS", 18.0)
+# How long a break-glass grant lasts.
+CLINICAL_BREAK_GLASS_MINUTES = env_float("CLINICAL_BREAK_GLASS_MINUTES", 60.0)
+
+# --- Real-time delivery: receipts, escalation, Web Push (apps.realtime; docs/realtime.md) ------------
+# Event types whose acknowledgements are recorded per device (delivered / seen) and shown to dispatchers.
+REALTIME_RECEIPT_EVENT_TYPES = ["assignment.offered"]
+# An offer no device of the team has *seen* within PUSH_AFTER is pushed to the team's phones; within
+# ALERT_AFTER the dispatchers are alerted; not resolved (accepted, declined ...) within REASSIGN_AFTER
+# it is flagged for reassignment. The beat sweep below drives them; each stage fires once (DB rows).
+REALTIME_ESCALATION_PUSH_AFTER_SECONDS = env_float("REALTIME_ESCALATION_PUSH_AFTER_SECONDS", 20.0)
+REALTIME_ESCALATION_ALERT_AFTER_SECONDS = env_float("REALTIME_ESCALATION_ALERT_AFTER_SECONDS", 60.0)
+REALTIME_ESCALATION_REASSIGN_AFTER_SECONDS = env_float("REALTIME_ESCALATION_REASSIGN_AFTER_SECONDS", 120.0)
+REALTIME_ESCALATION_SWEEP_SECONDS = env_float("REALTIME_ESCALATION_SWEEP_SECONDS", 2.0)
+CELERY_BEAT_SCHEDULE["realtime-escalation-sweep"] = {
+    "task": "apps.realtime.tasks.escalation_sweep_task",
+    "schedule": REALTIME_ESCALATION_SWEEP_SECONDS,
+    "options": {"expires": REALTIME_ESCALATION_SWEEP_SECONDS * 2},
+}
+# VAPID keys: from the environment, else from the file `manage.py generate_vapid_keys` writes.
+WEBPUSH_VAPID_PUBLIC_KEY = os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", "")
+WEBPUSH_VAPID_PRIVATE_KEY = os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_VAPID_KEY_FILE = Path(os.environ.get("WEBPUSH_VAPID_KEY_FILE", VAR_DIR / "vapid.json"))
+WEBPUSH_VAPID_SUBJECT = os.environ.get("WEBPUSH_VAPID_SUBJECT", "mailto:coresponse-ops@localhost")
+# pywebpush defaults to ttl=0 (dropped if the phone is unreachable that instant): keep a day.
+WEBPUSH_TTL_SECONDS = int(os.environ.get("WEBPUSH_TTL_SECONDS", "86400"))
+WEBPUSH_TIMEOUT_SECONDS = env_float("WEBPUSH_TIMEOUT_SECONDS", 10.0)
+
+# --- Reminders (apps.reminders; docs/reminders.md) ------------------------------------------------
+# A row stuck in "sending" longer than this (its worker died) is put back to "scheduled" by the sweep.
+REMINDERS_SENDING_TIMEOUT_SECONDS = env_float("REMINDERS_SENDING_TIMEOUT_SECONDS", 300.0)
+REMINDERS_EMAIL_TIMEOUT_SECONDS = env_float("REMINDERS_EMAIL_TIMEOUT_SECONDS", 30.0)
+REMINDERS_BATCH_SIZE = int(os.environ.get("REMINDERS_BATCH_SIZE", "100"))
+REMINDERS_MAX_ATTEMPTS = int(os.environ.get("REMINDERS_MAX_ATTEMPTS", "5"))
+# One sweep stops claiming after this long; the next beat tick carries on (overlap is safe anyway).
+REMINDERS_SWEEP_BUDGET_SECONDS = env_float("REMINDERS_SWEEP_BUDGET_SECONDS", 50.0)
+# Links in reminder e-mails: the app's public address (the e-mail carries only this link).
+REMINDERS_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the filebased backend
+CELERY_BEAT_SCHEDULE["reminders-sweep"] = {
+    "task": "reminders.sweep",
+    "schedule": 60.0,
+    "options": {"expires": 55},  # a tick queued while the worker was down is dropped, not piled up
+}
+CELERY_BEAT_SCHEDULE["reminders-recover-stuck"] = {
+    "task": "reminders.recover_stuck",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}

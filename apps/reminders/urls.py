@@ -1,5 +1,9 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from .apis import ReminderListApi
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("reminders/", ReminderListApi.as_view(), name="reminder-list"),
+]
