@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.permissions import request_user
+from apps.accounts.permissions import HasRole, request_user
+from apps.accounts.roles import Role
 
 from .models import Event
-from .services import events_after
+from .push import vapid_keys
+from .selectors import delivery_board
+from .services import Stage, events_after, push_subscription_delete, push_subscription_save, receipt_record
 
 
 def event_json(event: Event) -> dict[str, object]:
@@ -48,3 +52,128 @@ class EventsResyncApi(APIView):
                 "has_more": len(events) > limit,
             }
         )
+
+
+class ReceiptCreateApi(APIView):
+    """Delivered / seen of one event on one device (the REST twin of the socket's ``ack`` / ``seen``)."""
+
+    class Input(serializers.Serializer[dict[str, object]]):
+        device = serializers.UUIDField()
+        stage = serializers.ChoiceField(choices=[Stage.DELIVERED, Stage.SEEN])
+        cursor = serializers.IntegerField(min_value=1, required=False)
+        id = serializers.UUIDField(required=False)
+
+        def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+            if ("cursor" in attrs) == ("id" in attrs):
+                raise serializers.ValidationError({"cursor": ["Give exactly one of cursor or id."]})
+            return attrs
+
+    class Output(serializers.Serializer[dict[str, object]]):
+        recorded = serializers.BooleanField()
+        delivered_at = serializers.DateTimeField(allow_null=True)
+        seen_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema(request=Input, responses=Output)
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        receipt = receipt_record(
+            user=request_user(request),
+            device_id=v["device"],
+            stage=v["stage"],
+            cursor=v.get("cursor"),
+            event_uid=v.get("id"),
+        )
+        body: dict[str, object] = {
+            "recorded": receipt is not None,
+            "delivered_at": receipt.delivered_at if receipt else None,
+            "seen_at": receipt.seen_at if receipt else None,
+        }
+        return Response(self.Output(body).data)
+
+
+class DeliveryBoardApi(APIView):
+    """Escalations of the last hours with per-device receipts: the dispatcher board's first load
+    (``delivery.*`` events keep it live afterwards)."""
+
+    permission_classes = [HasRole.of(Role.DISPATCHER, Role.SUPERVISOR)]
+
+    class Input(serializers.Serializer[dict[str, object]]):
+        hours = serializers.IntegerField(min_value=1, max_value=48, default=12)
+
+    @extend_schema(parameters=[Input], responses={200: serializers.ListField(child=serializers.DictField())})
+    def get(self, request: Request) -> Response:
+        params = self.Input(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(delivery_board(hours=params.validated_data["hours"]))
+
+
+class VapidPublicKeyApi(APIView):
+    class Output(serializers.Serializer[dict[str, str]]):
+        public_key = serializers.CharField()
+
+    @extend_schema(responses=Output)
+    def get(self, request: Request) -> Response:
+        _private, public = vapid_keys()
+        return Response({"public_key": public})
+
+
+class PushSubscriptionApi(APIView):
+    """Subscribe (POST, idempotent per device) or unsubscribe (DELETE) one device."""
+
+    class Input(serializers.Serializer[dict[str, object]]):
+        class Keys(serializers.Serializer[dict[str, str]]):
+            p256dh = serializers.CharField(max_length=200)
+            auth = serializers.CharField(max_length=100)
+
+        device = serializers.UUIDField()
+        endpoint = serializers.URLField(max_length=1000)
+        keys = Keys()
+
+        def validate_endpoint(self, value: str) -> str:
+            if not value.startswith("https://") and not settings.DEBUG:
+                raise serializers.ValidationError("Push endpoints are https URLs.")
+            return value
+
+    class DeleteInput(serializers.Serializer[dict[str, object]]):
+        device = serializers.UUIDField(required=False)
+        endpoint = serializers.URLField(max_length=1000, required=False)
+
+        def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+            if not attrs:
+                raise serializers.ValidationError({"device": ["Give device or endpoint."]})
+            return attrs
+
+    class Output(serializers.Serializer[dict[str, object]]):
+        device = serializers.UUIDField()
+        endpoint = serializers.URLField()
+        created = serializers.BooleanField()
+
+    @extend_schema(request=Input, responses={201: Output, 200: Output})
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        subscription, created = push_subscription_save(
+            user=request_user(request),
+            device_id=v["device"],
+            endpoint=v["endpoint"],
+            p256dh=v["keys"]["p256dh"],
+            auth=v["keys"]["auth"],
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        body: dict[str, object] = {
+            "device": subscription.device_id,
+            "endpoint": subscription.endpoint,
+            "created": created,
+        }
+        return Response(self.Output(body).data, status=201 if created else 200)
+
+    @extend_schema(request=DeleteInput, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        data = self.DeleteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        push_subscription_delete(user=request_user(request), device_id=v.get("device"), endpoint=v.get("endpoint"))
+        return Response(status=204)

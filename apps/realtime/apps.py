@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class RealtimeConfig(AppConfig):
     name = "apps.realtime"
     label = "realtime"
+
+    def ready(self) -> None:
+        from . import wiring
+
+        wiring.register()

@@ -35,7 +35,8 @@ def ensure_running(layer: Any) -> None:
     global _task
     if not isinstance(layer, InMemoryChannelLayer):
         return
-    if _task is not None and not _task.done():
+    # One poller per event loop (a test runner, or a server restarted in-process, makes new loops).
+    if _task is not None and not _task.done() and _task.get_loop() is asyncio.get_running_loop():
         return
     _task = asyncio.ensure_future(_run(layer))
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from importlib import import_module
 from typing import Any
 
@@ -20,8 +21,18 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 
+from apps.core.errors import ApplicationError
+
 from . import bridge
-from .services import events_after, stream_position, user_group
+from .services import (
+    Stage,
+    device_register,
+    events_after,
+    receipt_event_types,
+    receipt_record,
+    stream_position,
+    user_group,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +44,7 @@ CLOSE_HEARTBEAT_TIMEOUT = 4408  # nothing heard from the client for 3 heartbeats
 class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     user_id: int
     cursor: int | None
+    device_id: uuid.UUID | None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -42,6 +54,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         self.user_id = user.pk
         self.cursor = None  # set by the client's hello
+        self.device_id = None
+        # Cursors of frames sent on this socket whose type takes no receipt (their acks need no query).
+        self.sent_untracked: set[int] = set()
+        self.receipt_types = receipt_event_types()
         self.lock = asyncio.Lock()
         self.last_heard = time.monotonic()
         self.group = user_group(self.user_id)
@@ -64,18 +80,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.last_heard = time.monotonic()
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "hello":
-            after = content.get("after", 0)
-            if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-                await self.send_json({"type": "error", "message": "hello.after must be a non-negative integer"})
-                await self.close(code=CLOSE_BAD_MESSAGE)
-                return
-            position = await database_sync_to_async(stream_position)(user_id=self.user_id)
-            # A cursor beyond the stream (a reset database, another server) would hide new events.
-            self.cursor = after if after <= position else 0
-            await self.send_json({"type": "welcome", "cursor": self.cursor, "latest": position})
-            await self.catch_up()
+            await self.on_hello(content)
         elif kind == "ack":
-            await self.on_ack(content)
+            await self.on_receipt(content, Stage.DELIVERED)
+        elif kind == "seen":
+            await self.on_receipt(content, Stage.SEEN)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         elif kind == "pong":
@@ -83,8 +92,58 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         else:
             await self.send_json({"type": "error", "message": f"unknown message type {kind!r}"})
 
-    async def on_ack(self, content: dict[str, Any]) -> None:
-        """Acknowledgement of a frame; recording delivery per device belongs to the assignment flow."""
+    async def protocol_error(self, message: str) -> None:
+        await self.send_json({"type": "error", "message": message})
+        await self.close(code=CLOSE_BAD_MESSAGE)
+
+    async def on_hello(self, content: dict[str, Any]) -> None:
+        after = content.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            await self.protocol_error("hello.after must be a non-negative integer")
+            return
+        device = content.get("device")
+        if device is not None:
+            try:
+                device_id = uuid.UUID(str(device))
+            except ValueError:
+                await self.protocol_error("hello.device must be a UUID")
+                return
+            agent = dict(self.scope.get("headers") or []).get(b"user-agent", b"").decode("latin-1")
+            try:
+                await database_sync_to_async(device_register)(user=self.user_id, device_id=device_id, user_agent=agent)
+            except ApplicationError as exc:
+                # Revoked (lost phone) → sign in again; someone else's id → a protocol error.
+                await self.send_json({"type": "error", "message": exc.message})
+                revoked = exc.extra.get("current") == "revoked"
+                await self.close(code=CLOSE_UNAUTHENTICATED if revoked else CLOSE_BAD_MESSAGE)
+                return
+            self.device_id = device_id
+        position = await database_sync_to_async(stream_position)(user_id=self.user_id)
+        # A cursor beyond the stream (a reset database, another server) would hide new events.
+        self.cursor = after if after <= position else 0
+        await self.send_json({"type": "welcome", "cursor": self.cursor, "latest": position})
+        await self.catch_up()
+
+    async def on_receipt(self, content: dict[str, Any], stage: str) -> None:
+        """``ack`` (delivered) and ``seen`` of a frame; recorded per device for receipt event types.
+
+        Acks of other events cost nothing (no query): the socket remembers which frames it sent that
+        take none; an ack for a cursor it did not send (REST resync) is looked up.
+        """
+        cursor = content.get("cursor")
+        if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 1:
+            await self.protocol_error(f"{content.get('type')}.cursor must be a positive integer")
+            return
+        if self.device_id is None:
+            return  # a client without a device id gets its events; no per-device receipt
+        if cursor in self.sent_untracked:
+            return  # this socket sent it and its type takes no receipt: no query
+        try:
+            await database_sync_to_async(receipt_record)(
+                user=self.user_id, device_id=self.device_id, stage=stage, cursor=cursor
+            )
+        except ApplicationError as exc:
+            await self.send_json({"type": "error", "message": exc.message})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         try:
@@ -103,10 +162,18 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 if frame["cursor"] <= self.cursor:
                     return  # already sent (replay, or a second doorbell for the same event)
                 if frame["cursor"] == self.cursor + 1:
-                    await self.send_json(frame)
-                    self.cursor = frame["cursor"]
+                    await self.send_frame(frame)
                     return
         await self.catch_up()
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        """Send one event frame (caller holds the lock) and advance the cursor."""
+        await self.send_json(frame)
+        self.cursor = int(frame["cursor"])
+        if frame["event_type"] not in self.receipt_types:
+            self.sent_untracked.add(self.cursor)
+            if len(self.sent_untracked) > 2000:
+                self.sent_untracked.discard(min(self.sent_untracked))
 
     async def catch_up(self) -> None:
         async with self.lock:
@@ -116,18 +183,19 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             while True:
                 events = await database_sync_to_async(events_after)(user_id=self.user_id, after=self.cursor, limit=page)
                 for event in events:
-                    await self.send_json(event.as_frame())
-                    self.cursor = event.seq
+                    await self.send_frame(event.as_frame())
                 if len(events) < page:
                     return
 
     async def _tick(self) -> None:
+        """Heartbeat, session re-check, group re-join and catch-up. One failed round (Redis or the
+        database restarting) must not end the loop: the next round heals what it missed."""
         heartbeat = settings.EVENTS_HEARTBEAT_SECONDS
         catchup = settings.EVENTS_CATCHUP_SECONDS
         next_catchup = time.monotonic() + catchup
-        try:
-            while True:
-                await asyncio.sleep(min(heartbeat, catchup))
+        while True:
+            await asyncio.sleep(min(heartbeat, catchup))
+            try:
                 now = time.monotonic()
                 if now - self.last_heard > 3 * heartbeat:
                     await self.close(code=CLOSE_HEARTBEAT_TIMEOUT)
@@ -141,10 +209,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     # Re-join: after a Redis restart without persistence the membership is gone.
                     await self.channel_layer.group_add(self.group, self.channel_name)
                     await self.catch_up()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("event socket ticker failed for user %s", self.user_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("event socket round failed for user %s; retrying", self.user_id, exc_info=True)
 
     async def _session_valid(self) -> bool:
         return bool(await database_sync_to_async(self._session_valid_sync)())

@@ -7,21 +7,64 @@ recipient, so role filtering happens once, here, before anything is stored or se
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.roles import Role
+from apps.core.errors import Conflict, Invalid, NotFound
 
-from .models import Event, EventStream
+from .models import Device, Event, EventStream, PushSubscription, Receipt
 
 log = logging.getLogger(__name__)
 
 Payload = Mapping[str, Any]
 PayloadFor = Callable[[User], Payload | None]
+
+
+# Keys that only clinical content uses. A payload for an officer carrying one is a bug upstream:
+# refused loudly (the transaction rolls back) rather than stored and sent. Defence in depth only;
+# the payload functions of the emitting app are the real filter.
+CLINICAL_KEYS = frozenset(
+    {
+        "narrative",
+        "note",
+        "note_text",
+        "notes_clinical",
+        "assessment",
+        "plan",
+        "soap",
+        "dap",
+        "birp",
+        "cssrs",
+        "risk_level",
+        "safety_plan",
+        "diagnosis",
+        "medications",
+        "substance_use",
+        "part2",
+    }
+)
+
+
+def _clinical_keys(payload: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(payload, Mapping):
+        for key, value in payload.items():
+            if str(key).lower() in CLINICAL_KEYS:
+                found.add(str(key))
+            found |= _clinical_keys(value)
+    elif isinstance(payload, list | tuple):
+        for item in payload:
+            found |= _clinical_keys(item)
+    return found
 
 
 def user_group(user_id: int) -> str:
@@ -45,8 +88,11 @@ def event_emit(*, type: str, recipients: Iterable[User | int], data: Payload | P
         if uid not in users:
             continue
         payload = data(users[uid]) if callable(data) else data
-        if payload is not None:
-            payloads[uid] = payload
+        if payload is None:
+            continue
+        if users[uid].has_role(Role.OFFICER) and (leaked := _clinical_keys(payload)):
+            raise ValueError(f"event {type!r} for officer {uid} carries clinical keys {sorted(leaked)}")
+        payloads[uid] = payload
     if not payloads:
         return []
 
@@ -101,3 +147,142 @@ def events_after(*, user_id: int, after: int, limit: int) -> list[Event]:
 
 def stream_position(*, user_id: int) -> int:
     return EventStream.objects.filter(user_id=user_id).values_list("last_seq", flat=True).first() or 0
+
+
+def dispatcher_recipients() -> list[int]:
+    """Who watches the dispatcher board: active users with the dispatcher or supervisor role."""
+    return list(
+        User.objects.filter(is_active=True, groups__name__in=[Role.DISPATCHER, Role.SUPERVISOR])
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+# --- devices ----------------------------------------------------------------------------------------
+
+
+def device_register(*, user: User | int, device_id: uuid.UUID, user_agent: str = "", label: str = "") -> Device:
+    """Register (or touch) ``device_id`` for ``user``.
+
+    Raises Conflict if the id belongs to another user (a browser shared by two logins must keep one
+    id per user) and NotFound-like Conflict if the device was revoked (lost phone).
+    """
+    user_id = user if isinstance(user, int) else user.pk
+    now = timezone.now()
+    device, created = Device.objects.get_or_create(
+        id=device_id,
+        defaults={"user_id": user_id, "user_agent": user_agent[:300], "label": label[:100], "last_seen_at": now},
+    )
+    if device.user_id != user_id:
+        raise Conflict("This device id belongs to another user.", errors={"device": ["Use a new device id."]})
+    if device.revoked_at is not None:
+        raise Conflict("This device was revoked.", errors={"device": ["Revoked: sign in again."]}, current="revoked")
+    if not created:
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+        device.last_seen_at = now
+    return device
+
+
+# --- receipts ---------------------------------------------------------------------------------------
+
+
+class Stage:
+    DELIVERED = "delivered"
+    SEEN = "seen"
+
+
+def receipt_event_types() -> frozenset[str]:
+    return frozenset(settings.REALTIME_RECEIPT_EVENT_TYPES)
+
+
+def receipt_record(
+    *, user: User | int, device_id: uuid.UUID, stage: str, cursor: int | None = None, event_uid: uuid.UUID | None = None
+) -> Receipt | None:
+    """Record that ``device_id`` of ``user`` got (``delivered``) or showed (``seen``) an event.
+
+    The event is named by the user's stream ``cursor`` or by its ``event_uid``. Only event types in
+    ``REALTIME_RECEIPT_EVENT_TYPES`` take receipts (returns None for others). Each stage is written
+    once (a conditional update); on a change the dispatchers get a ``delivery.updated`` event and a
+    first ``seen`` acknowledges the offer's escalation (see escalation.py).
+    """
+    from . import escalation
+
+    if stage not in (Stage.DELIVERED, Stage.SEEN):
+        raise Invalid("Unknown receipt stage.", errors={"stage": [f"Must be {Stage.DELIVERED} or {Stage.SEEN}."]})
+    user_id = user if isinstance(user, int) else user.pk
+    events = Event.objects.filter(user_id=user_id)
+    if cursor is not None:
+        event = events.filter(seq=cursor).first()
+    elif event_uid is not None:
+        event = events.filter(uid=event_uid).first()
+    else:
+        raise Invalid("Name the event.", errors={"cursor": ["Give cursor or id."]})
+    if event is None:
+        raise NotFound("No such event in your stream.")
+    if event.type not in receipt_event_types():
+        return None
+    device = Device.objects.filter(pk=device_id, user_id=user_id, revoked_at__isnull=True).first()
+    if device is None:
+        raise NotFound("Unknown device: say hello with it first.", errors={"device": ["Not registered."]})
+
+    found = escalation.escalation_for_event(event.uid)
+    if found is not None and not escalation.escalation_is_recipient(found, user_id):
+        return None  # e.g. a dispatcher's board also shows the offer: not a delivery to the team
+
+    now = timezone.now()
+    with transaction.atomic():
+        receipt, _ = Receipt.objects.get_or_create(event_uid=event.uid, device=device, defaults={"user_id": user_id})
+        changed = bool(Receipt.objects.filter(pk=receipt.pk, delivered_at__isnull=True).update(delivered_at=now))
+        if stage == Stage.SEEN:
+            changed = bool(Receipt.objects.filter(pk=receipt.pk, seen_at__isnull=True).update(seen_at=now)) or changed
+        if not changed:
+            return receipt
+        receipt.refresh_from_db()
+        first_seen = found is not None and escalation.escalation_on_receipt(escalation=found, stage=stage, at=now)
+        frame = {
+            "event_id": str(event.uid),
+            "event_type": event.type,
+            "subject": found.subject if found is not None else None,
+            "user_id": user_id,
+            "device_id": str(device.pk),
+            "delivered_at": receipt.delivered_at.isoformat() if receipt.delivered_at else None,
+            "seen_at": receipt.seen_at.isoformat() if receipt.seen_at else None,
+        }
+        event_emit(type="delivery.updated", recipients=dispatcher_recipients(), data=frame)
+    if first_seen and found is not None:
+        escalation.escalation_acknowledged_hook(subject=found.subject, user_id=user_id)
+    return receipt
+
+
+def receipts_for_event(*, event_uid: uuid.UUID) -> list[Receipt]:
+    return list(Receipt.objects.filter(event_uid=event_uid).select_related("device").order_by("device_id"))
+
+
+# --- push subscriptions -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def push_subscription_save(
+    *, user: User, device_id: uuid.UUID, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
+) -> tuple[PushSubscription, bool]:
+    """Subscribe ``device_id`` (registered on the way). The app re-registers on every start, so this
+    is an upsert; an endpoint moving to another device or user follows the newest registration."""
+    device = device_register(user=user, device_id=device_id, user_agent=user_agent)
+    PushSubscription.objects.filter(endpoint=endpoint).exclude(device=device).delete()
+    subscription, created = PushSubscription.objects.update_or_create(
+        device=device, defaults={"user": user, "endpoint": endpoint, "p256dh": p256dh, "auth": auth}
+    )
+    return subscription, created
+
+
+@transaction.atomic
+def push_subscription_delete(*, user: User, device_id: uuid.UUID | None = None, endpoint: str | None = None) -> int:
+    """Unsubscribe one of the user's own devices (idempotent: deleting nothing is fine)."""
+    qs = PushSubscription.objects.filter(user=user)
+    if device_id is not None:
+        qs = qs.filter(device_id=device_id)
+    if endpoint is not None:
+        qs = qs.filter(endpoint=endpoint)
+    deleted, _ = qs.delete()
+    return deleted

@@ -1,0 +1,81 @@
+"""Helpers for socket tests: a signed-in WebSocket through the real ASGI stack, and emitting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+from django.test import Client
+
+from apps.realtime.services import event_emit
+
+
+def session_key_for(user: Any) -> str:
+    client = Client()
+    client.force_login(user)
+    return str(client.cookies["sessionid"].value)
+
+
+def communicator(session_key: str | None, path: str = "/ws/events/") -> WebsocketCommunicator:
+    from durham_coresponse.asgi import application
+
+    headers = [(b"origin", b"http://127.0.0.1"), (b"user-agent", b"pytest")]
+    if session_key:
+        headers.append((b"cookie", f"sessionid={session_key}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+def emit_sync(type: str, recipients: Iterable[Any], data: Any) -> list[Any]:
+    with transaction.atomic():
+        return event_emit(type=type, recipients=recipients, data=data)
+
+
+emit = database_sync_to_async(emit_sync)
+
+
+async def receive(ws: WebsocketCommunicator, timeout: float = 3.0) -> dict[str, Any]:
+    """Next frame that is not a heartbeat."""
+    while True:
+        frame = json.loads(await ws.receive_from(timeout=timeout))
+        if frame.get("type") != "ping":
+            return dict(frame)
+
+
+async def receive_events(ws: WebsocketCommunicator, n: int, timeout: float = 3.0) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    while len(out) < n:
+        frame = await receive(ws, timeout=timeout)
+        if frame["type"] == "event":
+            out.append(frame)
+    return out
+
+
+async def nothing_more(ws: WebsocketCommunicator, within: float = 0.5) -> bool:
+    """True if no frame arrives within ``within`` s (without cancelling the app, unlike a timeout)."""
+    return bool(await ws.receive_nothing(timeout=within, interval=0.02))
+
+
+async def connect_hello(
+    session_key: str, after: int = 0, device: str | None = None
+) -> tuple[WebsocketCommunicator, dict[str, Any]]:
+    ws = communicator(session_key)
+    connected, _ = await ws.connect()
+    assert connected
+    hello: dict[str, Any] = {"type": "hello", "after": after}
+    if device:
+        hello["device"] = device
+    await ws.send_json_to(hello)
+    welcome = await receive(ws)
+    assert welcome["type"] == "welcome", welcome
+    return ws, welcome
+
+
+@pytest.fixture
+def session_key() -> Callable[[Any], Any]:
+    """``await session_key(user)``: a signed-in session's key."""
+    return database_sync_to_async(session_key_for)
