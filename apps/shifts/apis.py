@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -155,6 +155,7 @@ class OnDutyApi(APIView):
     class Filters(serializers.Serializer[Any]):
         at = AwareDateTimeField(required=False)
 
+    @extend_schema_serializer(component_name="OnDutyTeam")  # "Output" alone collides with other apis
     class Output(serializers.Serializer[Any]):
         team = TeamRefOutput()
         shift_id = serializers.IntegerField(source="shift.id")

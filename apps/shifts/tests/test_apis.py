@@ -188,7 +188,7 @@ def test_the_shift_list_defaults_to_the_next_seven_local_days(sup_client: APICli
 def test_the_shift_list_is_paginated(sup_client: APIClient, book: Callable[..., Any]) -> None:
     for day in range(1, 8):
         book(ny(2026, 6, day, 8), ny(2026, 6, day, 12))
-    response = sup_client.get(SHIFTS, {"start": "2026-06-01", "end": "2026-06-07", "page_size": 3})
+    response = sup_client.get(SHIFTS, {"start": "2026-06-01", "end": "2026-06-07", "page_size": "3"})
     body = response.json()
     assert body["count"] == 7
     assert len(body["results"]) == 3
