@@ -7,9 +7,18 @@ each channel once (a ``Delivery`` row per channel), and marks them ``sent``. A r
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+
+class ReminderQuerySet(models.QuerySet["Reminder"]):
+    def due(self, at: dt.datetime) -> ReminderQuerySet:
+        """Scheduled rows whose next attempt is due at ``at``, oldest first: the sweep's query, served
+        by the partial index ``reminder_due_scheduled_idx``."""
+        return self.filter(status=Reminder.Status.SCHEDULED, next_attempt_at__lte=at).order_by("next_attempt_at")
 
 
 class Reminder(models.Model):
@@ -48,6 +57,8 @@ class Reminder(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReminderQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]

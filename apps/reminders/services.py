@@ -184,9 +184,7 @@ def reminders_recover_stuck(*, now: dt.datetime | None = None) -> int:
 def _claim(*, now: dt.datetime, limit: int) -> tuple[uuid.UUID, list[Reminder]]:
     token = uuid.uuid4()
     with transaction.atomic():
-        due = Reminder.objects.filter(status=Reminder.Status.SCHEDULED, next_attempt_at__lte=now).order_by(
-            "next_attempt_at"
-        )
+        due = Reminder.objects.due(now)
         if connection.features.has_select_for_update_skip_locked:
             # Rows another sweep is claiming right now are skipped, not waited for.
             due = due.select_for_update(skip_locked=True)
