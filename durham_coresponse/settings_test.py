@@ -13,3 +13,6 @@ WHITENOISE_AUTOREFRESH = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["NAME"] = ":memory:"
     DATABASES["default"]["OPTIONS"] = {}
+
+# Clinical field encryption: a fixed key, so tests never write a dev key under var/.
+NOTE_ENCRYPTION_KEYS = ["LuyGO5Qb_bw3m9zhqHUMhVQTfOQZLSA7cdBqNFK1ZD8="]

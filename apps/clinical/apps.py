@@ -6,3 +6,35 @@ from django.apps import AppConfig
 class ClinicalConfig(AppConfig):
     name = "apps.clinical"
     label = "clinical"
+    verbose_name = "Clinical documentation"
+
+    def ready(self) -> None:
+        # No key, or an invalid one, means clinical content can be neither written nor read:
+        # refuse to start (ImproperlyConfigured with the fix in the message) rather than fail per request.
+        from apps.core.crypto import check_note_keys
+
+        check_note_keys()
+        self._register_reminder_checks()
+
+    @staticmethod
+    def _register_reminder_checks() -> None:
+        try:
+            from apps.reminders.models import Reminder
+            from apps.reminders.registry import register_obsolescence_check
+        except ImportError:  # the reminders app is built separately; without it there is nothing to register
+            return
+
+        def note_signed(reminder: Reminder) -> bool:
+            from .models import ClinicalNote
+
+            return not ClinicalNote.objects.filter(pk=reminder.subject_id, status=ClinicalNote.Status.DRAFT).exists()
+
+        def custody_recorded(reminder: Reminder) -> bool:
+            from .models import IvcRecord
+
+            return not IvcRecord.objects.filter(
+                pk=reminder.subject_id, custody_taken_at__isnull=True, outcome=IvcRecord.Outcome.PENDING
+            ).exists()
+
+        register_obsolescence_check("clinical.clinicalnote", note_signed)
+        register_obsolescence_check("clinical.ivcrecord", custody_recorded)

@@ -1,0 +1,496 @@
+"""Clinical API: parse, call one service or selector, shape output (apps/clinical/serializers.py).
+
+Every write needs an ``Idempotency-Key`` header (apps/core/idempotency.py); edits of existing
+records carry ``revision`` (stale → 409 with the server's version in ``current``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.permissions import HasRole, request_user
+from apps.core.errors import Conflict, Invalid
+from apps.core.fields import AwareDateTimeField
+from apps.core.idempotency import idempotent_response
+
+from . import cssrs, selectors, services
+from .models import Addendum, ClinicalNote, Disposition, Encounter, IvcRecord, OfficerSection, Person
+from .policy import ENCOUNTER_READERS, PERSON_READERS, Actor
+from .serializers import PersonOutput, encounter_data, encounter_summary, note_data, person_data
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True, description="Client-generated unique key."
+)
+
+
+def _actor(request: Request) -> Actor:
+    return Actor.from_request(request, request_user(request))
+
+
+def _parse(serializer_class: type[serializers.Serializer[Any]], data: Any, *, strict: bool = True) -> dict[str, Any]:
+    """Validate ``data``; with ``strict`` unknown keys are refused (a typo must not be silently dropped)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    if strict and isinstance(data, dict):
+        unknown = sorted(set(data) - set(serializer.fields))
+        if unknown:
+            raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in unknown})
+    return dict(serializer.validated_data)
+
+
+def _stale_as_conflict(build_current: Callable[[], Any], fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except services.StaleRevision as exc:
+        raise Conflict(exc.message, errors=exc.errors, current=build_current()) from exc
+
+
+class StrictBooleanField(serializers.Field):  # type: ignore[type-arg]
+    """JSON true/false only ("yes", 1, "true" are refused: a screener answer must be unambiguous)."""
+
+    default_error_messages = {"invalid": "Must be true or false (JSON boolean)."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid")
+        raise AssertionError  # unreachable: fail() raises
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+TEXT_LIMIT = services.MAX_SECTION_CHARS
+
+
+# --- persons ----------------------------------------------------------------------------------------
+
+
+class PersonInput(serializers.Serializer[Any]):
+    id = serializers.UUIDField(required=False)
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    aliases = serializers.ListField(child=serializers.CharField(max_length=200), max_length=20, required=False)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    sex = serializers.ChoiceField(choices=Person.Sex.choices, required=False)
+    race = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    ethnicity = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    veteran_status = serializers.ChoiceField(choices=Person.Veteran.choices, required=False)
+    housing_status = serializers.ChoiceField(choices=Person.Housing.choices, required=False)
+    preferred_language = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class PersonUpdateInput(PersonInput):
+    revision = serializers.IntegerField(min_value=1)
+
+
+class PersonListApi(APIView):
+    permission_classes = [HasRole.of(*PERSON_READERS)]
+
+    class SearchInput(serializers.Serializer[Any]):
+        q = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        dob = serializers.DateField(required=False, allow_null=True, default=None)
+
+    @extend_schema(parameters=[SearchInput], responses=PersonOutput(many=True))
+    def get(self, request: Request) -> Response:
+        params = _parse(self.SearchInput, request.query_params.dict(), strict=False)
+        matches = selectors.person_search(actor=_actor(request), q=params["q"], dob=params["dob"])
+        return Response(
+            {"results": [{**PersonOutput(m.person).data, "score": m.score} for m in matches]},
+        )
+
+    @extend_schema(request=PersonInput, responses={201: PersonOutput}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(PersonInput, request.data)
+            person = services.person_create(actor=_actor(request), data=data, person_id=data.pop("id", None))
+            return status.HTTP_201_CREATED, PersonOutput(person).data
+
+        return idempotent_response(request, run)
+
+
+class PersonDetailApi(APIView):
+    permission_classes = [HasRole.of(*PERSON_READERS)]
+
+    @extend_schema(responses=PersonOutput)
+    def get(self, request: Request, person_id: uuid.UUID) -> Response:
+        return Response(person_data(selectors.person_get(actor=_actor(request), person_id=person_id)))
+
+    @extend_schema(request=PersonUpdateInput, responses=PersonOutput, parameters=[IDEMPOTENCY_HEADER])
+    def patch(self, request: Request, person_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(PersonUpdateInput, request.data)
+            data.pop("id", None)
+            revision = data.pop("revision")
+            person = _stale_as_conflict(
+                lambda: PersonOutput(Person.objects.get(pk=person_id)).data,
+                lambda: services.person_update(
+                    actor=_actor(request), person_id=person_id, revision=revision, data=data
+                ),
+            )
+            return status.HTTP_200_OK, PersonOutput(person).data
+
+        return idempotent_response(request, run)
+
+
+class PersonMergeApi(APIView):
+    permission_classes = [HasRole.of(*PERSON_READERS)]
+
+    class Input(serializers.Serializer[Any]):
+        duplicate_id = serializers.UUIDField()
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(request=Input, responses=PersonOutput, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, person_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            person = services.person_merge(
+                actor=_actor(request), survivor_id=person_id, duplicate_id=data["duplicate_id"], reason=data["reason"]
+            )
+            return status.HTTP_200_OK, PersonOutput(person).data
+
+        return idempotent_response(request, run)
+
+
+# --- encounters -------------------------------------------------------------------------------------
+
+
+def _encounter_out(request: Request, encounter_id: uuid.UUID) -> dict[str, Any]:
+    """The encounter as this user sees it, after a write (the write itself is audited)."""
+    return encounter_data(selectors.encounter_get(actor=_actor(request), encounter_id=encounter_id, audit=False))
+
+
+class EncounterListApi(APIView):
+    permission_classes = [HasRole.of(*ENCOUNTER_READERS)]
+
+    class Input(serializers.Serializer[Any]):
+        id = serializers.UUIDField()
+        kind = serializers.ChoiceField(choices=Encounter.Kind.choices)
+        person_id = serializers.UUIDField(required=False, allow_null=True)
+        team_id = serializers.IntegerField(required=False, allow_null=True)
+        officer_id = serializers.IntegerField(required=False, allow_null=True)
+        incident_id = serializers.IntegerField(required=False, allow_null=True)
+        started_at = AwareDateTimeField(required=False)
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        person_id = request.query_params.get("person")
+        try:
+            pid = uuid.UUID(person_id) if person_id else None
+        except ValueError as exc:
+            raise Invalid("Invalid person id.", errors={"person": ["Must be a UUID."]}) from exc
+        views = selectors.encounter_list(
+            actor=_actor(request), person_id=pid, open_only=request.query_params.get("open") == "1"
+        )
+        return Response({"results": [encounter_summary(v) for v in views]})
+
+    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            encounter = services.encounter_create(
+                actor=_actor(request),
+                encounter_id=data["id"],
+                kind=data["kind"],
+                person_id=data.get("person_id"),
+                team_id=data.get("team_id"),
+                officer_id=data.get("officer_id"),
+                incident_id=data.get("incident_id"),
+                started_at=data.get("started_at"),
+            )
+            return status.HTTP_201_CREATED, _encounter_out(request, encounter.pk)
+
+        return idempotent_response(request, run)
+
+
+class EncounterDetailApi(APIView):
+    class UpdateInput(serializers.Serializer[Any]):
+        revision = serializers.IntegerField(min_value=1)
+        person_id = serializers.UUIDField(required=False, allow_null=True)
+        arrest_diverted = serializers.BooleanField(required=False)
+        ed_diverted = serializers.BooleanField(required=False)
+        closed_at = AwareDateTimeField(required=False, allow_null=True)
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        return Response(encounter_data(selectors.encounter_get(actor=_actor(request), encounter_id=encounter_id)))
+
+    @extend_schema(request=UpdateInput, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def patch(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.UpdateInput, request.data)
+            revision = data.pop("revision")
+            _stale_as_conflict(
+                lambda: _encounter_out(request, encounter_id),
+                lambda: services.encounter_update(
+                    actor=_actor(request), encounter_id=encounter_id, revision=revision, data=data
+                ),
+            )
+            return status.HTTP_200_OK, _encounter_out(request, encounter_id)
+
+        return idempotent_response(request, run)
+
+
+# --- notes ------------------------------------------------------------------------------------------
+
+
+class NoteContentInput(serializers.Serializer[Any]):
+    sections = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=TEXT_LIMIT), required=False
+    )
+    diagnoses = serializers.ListField(child=serializers.CharField(max_length=500), max_length=50, required=False)
+    medications = serializers.ListField(child=serializers.CharField(max_length=500), max_length=50, required=False)
+    substance_use = serializers.CharField(allow_blank=True, max_length=TEXT_LIMIT, required=False)
+    safety_precautions = serializers.DictField(child=StrictBooleanField(), required=False)
+
+
+class NoteCreateInput(NoteContentInput):
+    id = serializers.UUIDField()
+    format = serializers.ChoiceField(choices=ClinicalNote.Format.choices)
+
+
+class NoteUpdateInput(NoteContentInput):
+    revision = serializers.IntegerField(min_value=1)
+
+
+def _note_out(request: Request, note_id: uuid.UUID) -> dict[str, Any]:
+    note, view = selectors.note_get(actor=_actor(request), note_id=note_id, audit=False)
+    return note_data(note, view.categories)
+
+
+class EncounterNotesApi(APIView):
+    @extend_schema(request=NoteCreateInput, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(NoteCreateInput, request.data)
+            note_id, fmt = data.pop("id"), data.pop("format")
+            note = services.note_create(
+                actor=_actor(request), encounter_id=encounter_id, note_id=note_id, fmt=fmt, data=data
+            )
+            return status.HTTP_201_CREATED, _note_out(request, note.pk)
+
+        return idempotent_response(request, run)
+
+
+class NoteDetailApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, note_id: uuid.UUID) -> Response:
+        note, view = selectors.note_get(actor=_actor(request), note_id=note_id)
+        return Response(note_data(note, view.categories))
+
+    @extend_schema(request=NoteUpdateInput, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def patch(self, request: Request, note_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(NoteUpdateInput, request.data)
+            revision = data.pop("revision")
+            _stale_as_conflict(
+                lambda: _note_out(request, note_id),
+                lambda: services.note_update(actor=_actor(request), note_id=note_id, revision=revision, data=data),
+            )
+            return status.HTTP_200_OK, _note_out(request, note_id)
+
+        return idempotent_response(request, run)
+
+
+class NoteSignApi(APIView):
+    class Input(serializers.Serializer[Any]):
+        revision = serializers.IntegerField(min_value=1)
+
+    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, note_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            _stale_as_conflict(
+                lambda: _note_out(request, note_id),
+                lambda: services.note_sign(actor=_actor(request), note_id=note_id, revision=data["revision"]),
+            )
+            return status.HTTP_200_OK, _note_out(request, note_id)
+
+        return idempotent_response(request, run)
+
+
+class NoteCosignApi(APIView):
+    @extend_schema(request=None, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, note_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            services.note_cosign(actor=_actor(request), note_id=note_id)
+            return status.HTTP_200_OK, _note_out(request, note_id)
+
+        return idempotent_response(request, run)
+
+
+class NoteAddendaApi(APIView):
+    class Input(serializers.Serializer[Any]):
+        id = serializers.UUIDField()
+        kind = serializers.ChoiceField(choices=Addendum.Kind.choices)
+        reason = serializers.CharField(max_length=500, allow_blank=True)
+        text = serializers.CharField(max_length=TEXT_LIMIT)
+
+    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, note_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            services.addendum_create(
+                actor=_actor(request),
+                note_id=note_id,
+                addendum_id=data["id"],
+                kind=data["kind"],
+                reason=data["reason"],
+                text=data["text"],
+            )
+            return status.HTTP_201_CREATED, _note_out(request, note_id)
+
+        return idempotent_response(request, run)
+
+
+# --- screen, safety plan, dispositions, IVC, officer section, break-glass ---------------------------
+
+
+class ScreenInput(serializers.Serializer[Any]):
+    q1_wish_dead = StrictBooleanField(allow_null=True, required=False, default=None)
+    q2_active_thoughts = StrictBooleanField(allow_null=True, required=False, default=None)
+    q3_method = StrictBooleanField(allow_null=True, required=False, default=None)
+    q4_intent = StrictBooleanField(allow_null=True, required=False, default=None)
+    q5_plan = StrictBooleanField(allow_null=True, required=False, default=None)
+    q6_behavior = StrictBooleanField(allow_null=True, required=False, default=None)
+    q6a_past_3_months = StrictBooleanField(allow_null=True, required=False, default=None)
+    override_risk = serializers.ChoiceField(choices=cssrs.RISK_ORDER, required=False, allow_blank=True, default="")
+    override_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class EncounterScreensApi(APIView):
+    @extend_schema(request=ScreenInput, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(ScreenInput, request.data)
+            answers = cssrs.Answers(**{q: data.get(q) for q in cssrs.QUESTIONS})
+            services.screen_record(
+                actor=_actor(request),
+                encounter_id=encounter_id,
+                answers=answers,
+                override_risk=data["override_risk"],
+                override_reason=data["override_reason"],
+            )
+            return status.HTTP_201_CREATED, _encounter_out(request, encounter_id)
+
+        return idempotent_response(request, run)
+
+
+class EncounterSafetyPlansApi(APIView):
+    class Input(serializers.Serializer[Any]):
+        id = serializers.UUIDField()
+        warning_signs = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+        internal_coping = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+        distraction_people_places = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+        help_contacts = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+        professionals_agencies = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+        environment_safety = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+        lethal_means_counselling_done = StrictBooleanField(required=False, default=False)
+
+    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            plan_id = data.pop("id")
+            services.safety_plan_create(actor=_actor(request), encounter_id=encounter_id, plan_id=plan_id, data=data)
+            return status.HTTP_201_CREATED, _encounter_out(request, encounter_id)
+
+        return idempotent_response(request, run)
+
+
+class EncounterDispositionsApi(APIView):
+    class Input(serializers.Serializer[Any]):
+        code = serializers.ChoiceField(choices=Disposition.Code.choices)
+
+    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            services.disposition_add(actor=_actor(request), encounter_id=encounter_id, code=data["code"])
+            return status.HTTP_201_CREATED, _encounter_out(request, encounter_id)
+
+        return idempotent_response(request, run)
+
+
+class EncounterIvcApi(APIView):
+    class Input(serializers.Serializer[Any]):
+        revision = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+        pathway = serializers.ChoiceField(choices=IvcRecord.Pathway.choices, required=False)
+        petitioner_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        petitioner_relationship = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        petition_at = AwareDateTimeField(required=False, allow_null=True)
+        custody_order_at = AwareDateTimeField(required=False, allow_null=True)
+        custody_taken_at = AwareDateTimeField(required=False, allow_null=True)
+        first_exam_at = AwareDateTimeField(required=False, allow_null=True)
+        outcome = serializers.ChoiceField(choices=IvcRecord.Outcome.choices, required=False)
+
+    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def put(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            revision = data.pop("revision")
+            _stale_as_conflict(
+                lambda: _encounter_out(request, encounter_id).get("ivc"),
+                lambda: services.ivc_save(
+                    actor=_actor(request), encounter_id=encounter_id, revision=revision, data=data
+                ),
+            )
+            return status.HTTP_200_OK, _encounter_out(request, encounter_id)
+
+        return idempotent_response(request, run)
+
+
+class EncounterOfficerSectionApi(APIView):
+    class Input(serializers.Serializer[Any]):
+        revision = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+        police_action = serializers.ChoiceField(choices=OfficerSection.PoliceAction.choices, required=False)
+        use_of_force = StrictBooleanField(required=False)
+        use_of_force_description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+        subject_injured = StrictBooleanField(required=False)
+        officer_injured = StrictBooleanField(required=False)
+        injuries_description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+        transport = serializers.ChoiceField(choices=OfficerSection.Transport.choices, required=False)
+        transport_destination = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        ivc_custody = StrictBooleanField(required=False)
+
+    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def put(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            revision = data.pop("revision")
+            _stale_as_conflict(
+                lambda: _encounter_out(request, encounter_id).get("officer_section"),
+                lambda: services.officer_section_save(
+                    actor=_actor(request), encounter_id=encounter_id, revision=revision, data=data
+                ),
+            )
+            return status.HTTP_200_OK, _encounter_out(request, encounter_id)
+
+        return idempotent_response(request, run)
+
+
+class EncounterBreakGlassApi(APIView):
+    class Input(serializers.Serializer[Any]):
+        reason = serializers.CharField(max_length=500, allow_blank=True)
+
+    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            grant = services.break_glass_open(actor=_actor(request), encounter_id=encounter_id, reason=data["reason"])
+            return status.HTTP_201_CREATED, {
+                "id": grant.pk,
+                "encounter_id": str(grant.encounter_id),
+                "expires_at": serializers.DateTimeField().to_representation(grant.expires_at),
+            }
+
+        return idempotent_response(request, run)

@@ -1,0 +1,334 @@
+"""Reads of clinical data with the permission check built in: out of scope → NotFound (404).
+
+Every read that returns clinical content writes an access-log row (apps/clinical/audit.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.core.errors import NotFound
+
+from .audit import access_log_record
+from .models import (
+    AccessLog,
+    Addendum,
+    ClinicalNote,
+    CssrsScreen,
+    Disposition,
+    Encounter,
+    IvcRecord,
+    Person,
+    SafetyPlan,
+)
+from .policy import (
+    CLINICAL_CONTENT,
+    ENCOUNTER_READERS,
+    PERSON_READERS,
+    Actor,
+    Category,
+    active_break_glass,
+    categories_for,
+    encounter_scope_q,
+)
+
+
+@dataclass(frozen=True)
+class EncounterView:
+    encounter: Encounter
+    categories: frozenset[str]
+    break_glass: bool = False
+
+    def allows(self, category: str) -> bool:
+        return category in self.categories
+
+
+def _encounter_qs() -> QuerySet[Encounter]:
+    return Encounter.objects.select_related("person", "team", "clinician", "officer").prefetch_related(
+        Prefetch("dispositions", queryset=Disposition.objects.order_by("recorded_at", "id")),
+        Prefetch("notes", queryset=ClinicalNote.objects.order_by("created_at").prefetch_related("addenda")),
+        Prefetch("screens", queryset=CssrsScreen.objects.order_by("screened_at", "id")),
+        Prefetch("safety_plans", queryset=SafetyPlan.objects.order_by("-created_at")),
+    )
+
+
+def _resolve(user: User, encounter_id: uuid.UUID | str) -> EncounterView:
+    if not user.roles & ENCOUNTER_READERS:
+        raise NotFound("Encounter not found.")
+    scope = encounter_scope_q(user)
+    try:
+        encounter = _encounter_qs().get(pk=encounter_id)
+    except (Encounter.DoesNotExist, ValueError, TypeError) as exc:  # a malformed UUID is "not found" too
+        raise NotFound("Encounter not found.") from exc
+    in_scope = scope is not None and Encounter.objects.filter(scope, pk=encounter.pk).exists()
+    grant = active_break_glass(user, encounter)
+    if not in_scope and grant is None:
+        raise NotFound("Encounter not found.")
+    return EncounterView(
+        encounter=encounter,
+        categories=categories_for(user, encounter, break_glass=grant is not None),
+        break_glass=grant is not None,
+    )
+
+
+def encounter_get(*, actor: Actor, encounter_id: uuid.UUID | str, audit: bool = True) -> EncounterView:
+    """The encounter as ``actor.user`` may see it; logs the read of any clinical content."""
+    view = _resolve(actor.user, encounter_id)
+    if audit:
+        access_log_record(
+            actor=actor,
+            action=AccessLog.Action.READ,
+            record_type="encounter",
+            record_id=view.encounter.pk,
+            categories=view.categories,
+            encounter_id=view.encounter.pk,
+            person_id=view.encounter.person_id,
+            break_glass=view.break_glass,
+        )
+    return view
+
+
+def encounter_list(*, actor: Actor, person_id: uuid.UUID | None = None, open_only: bool = False) -> list[EncounterView]:
+    """Encounters in the user's normal scope (break-glass grants open single records only)."""
+    user = actor.user
+    scope = encounter_scope_q(user) if user.roles & ENCOUNTER_READERS else None
+    if scope is None:
+        return []
+    qs = _encounter_qs().filter(scope)
+    if person_id is not None:
+        qs = qs.filter(person_id=person_id)
+    if open_only:
+        qs = qs.filter(closed_at__isnull=True)
+    views = [EncounterView(e, categories_for(user, e)) for e in qs.order_by("-started_at")[:200]]
+    clinical = [v for v in views if v.categories & CLINICAL_CONTENT]
+    if clinical:
+        AccessLog.objects.bulk_create(
+            [
+                AccessLog(
+                    user=user,
+                    roles=",".join(sorted(user.roles)),
+                    action=AccessLog.Action.READ,
+                    record_type="encounter_list",
+                    record_id=str(v.encounter.pk),
+                    encounter_id=v.encounter.pk,
+                    person_id=v.encounter.person_id,
+                    categories=",".join(sorted(v.categories & (CLINICAL_CONTENT | {Category.HIGH_RISK_FLAG}))),
+                    ip=actor.ip,
+                    user_agent=actor.user_agent,
+                )
+                for v in clinical
+            ]
+        )
+    return views
+
+
+def encounter_for_write(*, user: User, encounter_id: uuid.UUID | str) -> EncounterView:
+    """Like encounter_get without the read log (the write logs itself); break-glass never writes."""
+    view = _resolve(user, encounter_id)
+    if view.break_glass:
+        scope = encounter_scope_q(user)
+        if scope is None or not Encounter.objects.filter(scope, pk=view.encounter.pk).exists():
+            raise NotFound("Encounter not found.")
+    return view
+
+
+def note_get(*, actor: Actor, note_id: uuid.UUID | str, audit: bool = True) -> tuple[ClinicalNote, EncounterView]:
+    try:
+        encounter_id = ClinicalNote.objects.values_list("encounter_id", flat=True).get(pk=note_id)
+    except (ClinicalNote.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("Note not found.") from exc
+    view = _resolve(actor.user, encounter_id)
+    if Category.NARRATIVE not in view.categories:
+        raise NotFound("Note not found.")
+    note = ClinicalNote.objects.select_related("author", "signed_by", "cosigned_by").get(pk=note_id)
+    if audit:
+        access_log_record(
+            actor=actor,
+            action=AccessLog.Action.READ,
+            record_type="note",
+            record_id=note.pk,
+            categories=view.categories & CLINICAL_CONTENT,
+            encounter_id=view.encounter.pk,
+            person_id=view.encounter.person_id,
+            break_glass=view.break_glass,
+        )
+    return note, view
+
+
+# --- persons ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonMatch:
+    person: Person
+    score: float
+
+
+def _require_person_reader(user: User) -> None:
+    if not user.roles & PERSON_READERS:
+        raise NotFound("Person not found.")
+
+
+def _similarity(query: str, candidate: str) -> float:
+    return difflib.SequenceMatcher(None, query, candidate).ratio()
+
+
+def person_search(
+    *, actor: Actor, q: str = "", dob: dt.date | None = None, limit: int = 20, threshold: float = 0.6
+) -> list[PersonMatch]:
+    """Typo-tolerant search by name (and aliases) and/or date of birth.
+
+    SQL narrows to a candidate set (a shared two-letter prefix of any name token, or the exact DOB),
+    then difflib scores full names and aliases in Python, so it runs the same on SQLite and
+    PostgreSQL. A typo in the first two letters of every token is found only through the DOB.
+    """
+    _require_person_reader(actor.user)
+    tokens = [t for t in q.lower().split() if t]
+    cond = Q()
+    for token in tokens:
+        cond |= Q(search_name__contains=token[:2])
+    if dob is not None:
+        cond = (cond | Q(date_of_birth=dob)) if tokens else Q(date_of_birth=dob)
+    if not tokens and dob is None:
+        return []
+    candidates = Person.objects.filter(cond, merged_into__isnull=True)[:2000]
+    query = " ".join(tokens)
+    matches: list[PersonMatch] = []
+    for person in candidates:
+        names = [n for n in person.search_name.split(" | ") if n] or [""]
+        score = max(_similarity(query, n) for n in names) if query else 0.0
+        # Token-level: "smtih" vs "john smith" scores low as a whole; best per-token match helps.
+        if tokens:
+            parts = [p for n in names for p in n.split()]
+            per_token = [max((_similarity(t, p) for p in parts), default=0.0) for t in tokens]
+            score = max(score, sum(per_token) / len(per_token))
+        if dob is not None and person.date_of_birth == dob:
+            score = score + 0.5 if query else 1.0
+        if score >= threshold:
+            matches.append(PersonMatch(person, round(min(score, 1.5), 3)))
+    matches.sort(key=lambda m: (-m.score, m.person.last_name, m.person.first_name))
+    result = matches[:limit]
+    access_log_record(
+        actor=actor,
+        action=AccessLog.Action.READ,
+        record_type="person_search",
+        record_id=",".join(str(m.person.pk)[:8] for m in result)[:64] or "-",
+        categories={Category.SUBJECT},
+    )
+    return result
+
+
+@dataclass
+class PersonView:
+    person: Person
+    encounters: list[EncounterView]
+    safety_plan: SafetyPlan | None
+    open_referrals: list[dict[str, Any]] = field(default_factory=list)
+    merged_from: list[Person] = field(default_factory=list)
+
+
+def _open_referrals(person: Person) -> list[dict[str, Any]]:
+    """Open referrals from apps.referrals when that app defines them (it is built separately)."""
+    model_label = "referrals.Referral"  # a variable: the app may not define it (yet)
+    try:
+        referral = django_apps.get_model(model_label)
+    except LookupError:
+        return []
+    field_names = {f.name for f in referral._meta.get_fields()}
+    if "person" not in field_names:
+        return []
+    qs = referral._default_manager.filter(person=person)
+    if "status" in field_names:
+        qs = qs.exclude(status__in=["linked", "declined", "unreachable", "closed"])
+    wanted = [f for f in ("id", "type", "agency", "status", "made_at") if f in field_names]
+    return [dict(row) for row in qs.values(*wanted)[:50]]
+
+
+def person_get(*, actor: Actor, person_id: uuid.UUID | str) -> PersonView:
+    """A person with prior encounters (summaries within the user's scope), the active safety plan
+    and open referrals. A merged-away id answers with the survivor."""
+    _require_person_reader(actor.user)
+    try:
+        person = Person.objects.get(pk=person_id)
+    except (Person.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("Person not found.") from exc
+    while person.merged_into_id is not None:
+        person = Person.objects.get(pk=person.merged_into_id)
+    encounters = encounter_list(actor=actor, person_id=person.pk)
+    plan = SafetyPlan.objects.filter(person=person, is_active=True).order_by("-created_at").first()
+    access_log_record(
+        actor=actor,
+        action=AccessLog.Action.READ,
+        record_type="person",
+        record_id=person.pk,
+        categories={Category.SUBJECT, Category.NARRATIVE} if plan else {Category.SUBJECT},
+        person_id=person.pk,
+    )
+    return PersonView(
+        person=person,
+        encounters=encounters,
+        safety_plan=plan,
+        open_referrals=_open_referrals(person),
+        merged_from=list(Person.objects.filter(merged_into=person)),
+    )
+
+
+# --- reminders hook ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    kind: str  # "note_unsigned" | "ivc_custody_window"
+    subject_type: str
+    subject_id: str
+    recipient_id: int
+    due_at: dt.datetime
+
+
+def clinical_due_reminders(now: dt.datetime | None = None) -> list[DueReminder]:
+    """Clinical deadlines that are due at ``now``: notes unsigned N h after the encounter closed, and
+    IVC custody orders with no custody recorded after N h (settings CLINICAL_*_REMINDER_HOURS).
+
+    The services also schedule these as rows in apps.reminders; this is the same rule as a query,
+    for a sweep or a report, and the check the reminder engine uses to drop obsolete reminders.
+    """
+    now = now or timezone.now()
+    note_after = dt.timedelta(hours=settings.CLINICAL_UNSIGNED_NOTE_REMINDER_HOURS)
+    custody_after = dt.timedelta(hours=settings.CLINICAL_IVC_CUSTODY_REMINDER_HOURS)
+    due: list[DueReminder] = []
+    notes = ClinicalNote.objects.filter(
+        status=ClinicalNote.Status.DRAFT, encounter__closed_at__isnull=False, encounter__closed_at__lte=now - note_after
+    ).values_list("id", "author_id", "encounter__closed_at")
+    for note_id, author_id, closed_at in notes:
+        if closed_at is None:  # excluded by the filter; narrows the type
+            continue
+        due.append(
+            DueReminder("note_unsigned", "clinical.clinicalnote", str(note_id), author_id, closed_at + note_after)
+        )
+    ivcs = IvcRecord.objects.filter(
+        custody_order_at__isnull=False,
+        custody_order_at__lte=now - custody_after,
+        custody_taken_at__isnull=True,
+        outcome=IvcRecord.Outcome.PENDING,
+    ).values_list("id", "updated_by_id", "custody_order_at")
+    for ivc_id, user_id, order_at in ivcs:
+        if order_at is None:
+            continue
+        due.append(
+            DueReminder("ivc_custody_window", "clinical.ivcrecord", str(ivc_id), user_id, order_at + custody_after)
+        )
+    return due
+
+
+def addenda_of(note: ClinicalNote) -> list[Addendum]:
+    return list(note.addenda.select_related("author").order_by("created_at"))

@@ -1,0 +1,259 @@
+"""Output shapes for clinical data, cut by the viewer's categories (apps/clinical/policy.py).
+
+The API, the admin and exports build their payloads here and nowhere else, so a field a role may
+not see is never put into any response. Each block states the category it needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from .models import (
+    Addendum,
+    ClinicalNote,
+    CssrsScreen,
+    Disposition,
+    Encounter,
+    IvcRecord,
+    OfficerSection,
+    Person,
+    SafetyPlan,
+)
+from .policy import Category
+from .selectors import EncounterView, PersonView
+
+
+class PersonOutput(serializers.ModelSerializer[Person]):
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "aliases",
+            "date_of_birth",
+            "sex",
+            "race",
+            "ethnicity",
+            "veteran_status",
+            "housing_status",
+            "preferred_language",
+            "phone",
+            "merged_into",
+            "revision",
+        ]
+
+
+class DispositionOutput(serializers.ModelSerializer[Disposition]):
+    code_label = serializers.CharField(source="get_code_display")
+
+    class Meta:
+        model = Disposition
+        fields = ["id", "code", "code_label", "apco_code", "recorded_at"]
+
+
+class ScreenOutput(serializers.ModelSerializer[CssrsScreen]):
+    final_risk = serializers.CharField()
+
+    class Meta:
+        model = CssrsScreen
+        fields = [
+            "id",
+            "q1_wish_dead",
+            "q2_active_thoughts",
+            "q3_method",
+            "q4_intent",
+            "q5_plan",
+            "q6_behavior",
+            "q6a_past_3_months",
+            "computed_risk",
+            "override_risk",
+            "override_reason",
+            "final_risk",
+            "rule_version",
+            "screened_by",
+            "screened_at",
+        ]
+
+
+class SafetyPlanOutput(serializers.ModelSerializer[SafetyPlan]):
+    class Meta:
+        model = SafetyPlan
+        fields = [
+            "id",
+            "person",
+            "encounter",
+            "warning_signs",
+            "internal_coping",
+            "distraction_people_places",
+            "help_contacts",
+            "professionals_agencies",
+            "environment_safety",
+            "lethal_means_counselling_done",
+            "is_active",
+            "created_by",
+            "created_at",
+        ]
+
+
+class IvcOutput(serializers.ModelSerializer[IvcRecord]):
+    custody_deadline = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        model = IvcRecord
+        fields = [
+            "pathway",
+            "petitioner_name",
+            "petitioner_relationship",
+            "petition_at",
+            "custody_order_at",
+            "custody_deadline",
+            "custody_taken_at",
+            "first_exam_at",
+            "outcome",
+            "revision",
+            "updated_by",
+            "updated_at",
+        ]
+
+
+class OfficerSectionOutput(serializers.ModelSerializer[OfficerSection]):
+    class Meta:
+        model = OfficerSection
+        fields = [
+            "police_action",
+            "use_of_force",
+            "use_of_force_description",
+            "subject_injured",
+            "officer_injured",
+            "injuries_description",
+            "transport",
+            "transport_destination",
+            "ivc_custody",
+            "revision",
+            "updated_by",
+            "updated_at",
+        ]
+
+
+class AddendumOutput(serializers.ModelSerializer[Addendum]):
+    class Meta:
+        model = Addendum
+        fields = ["id", "kind", "reason", "text", "author", "created_at"]
+
+
+def note_data(note: ClinicalNote, categories: frozenset[str]) -> dict[str, Any]:
+    """A note for a viewer with NARRATIVE (callers never get here without it); Part 2 only with PART2."""
+    from .services import note_content_hash
+
+    data: dict[str, Any] = {
+        "id": str(note.pk),
+        "encounter_id": str(note.encounter_id),
+        "format": note.format,
+        "status": note.status,
+        "revision": note.revision,
+        "author": note.author_id,
+        "created_at": serializers.DateTimeField().to_representation(note.created_at),
+        "updated_at": serializers.DateTimeField().to_representation(note.updated_at),
+        "signed_by": note.signed_by_id,
+        "signed_at": serializers.DateTimeField().to_representation(note.signed_at) if note.signed_at else None,
+        "content_hash": note.content_hash,
+        "cosigned_by": note.cosigned_by_id,
+        "cosigned_at": serializers.DateTimeField().to_representation(note.cosigned_at) if note.cosigned_at else None,
+        "safety_precautions": note.safety_precautions,
+    }
+    if note.is_signed:
+        data["integrity_ok"] = note_content_hash(note) == note.content_hash
+    if Category.NARRATIVE in categories:
+        data["sections"] = note.sections
+        data["diagnoses"] = note.diagnoses
+        data["medications"] = note.medications
+        data["addenda"] = AddendumOutput(list(note.addenda.all()), many=True).data
+    if Category.PART2 in categories:
+        data["substance_use"] = {
+            "label": "42 CFR Part 2 protected: redisclosure prohibited without consent (42 CFR 2.32).",
+            "text": note.substance_use,
+        }
+    return data
+
+
+def encounter_data(view: EncounterView) -> dict[str, Any]:
+    e: Encounter = view.encounter
+    cats = view.categories
+    data: dict[str, Any] = {"id": str(e.pk), "revision": e.revision}
+    if view.break_glass:
+        data["break_glass"] = True
+    if Category.OPERATIONAL in cats:
+        data.update(
+            kind=e.kind,
+            incident_id=getattr(e, "incident_id", None),
+            team=e.team.call_sign if e.team else None,
+            team_id=e.team_id,
+            clinician_id=e.clinician_id,
+            officer_id=e.officer_id,
+            started_at=serializers.DateTimeField().to_representation(e.started_at),
+            closed_at=serializers.DateTimeField().to_representation(e.closed_at) if e.closed_at else None,
+            arrest_diverted=e.arrest_diverted,
+            ed_diverted=e.ed_diverted,
+        )
+    if Category.SUBJECT in cats:
+        data["person"] = (
+            {
+                "id": str(e.person.pk),
+                "first_name": e.person.first_name,
+                "last_name": e.person.last_name,
+                "date_of_birth": e.person.date_of_birth.isoformat() if e.person.date_of_birth else None,
+            }
+            if e.person
+            else None
+        )
+    if Category.HIGH_RISK_FLAG in cats:
+        data["high_risk"] = e.is_high_risk
+    if Category.RISK in cats:
+        data["risk_level"] = e.risk_level or None
+        data["screens"] = ScreenOutput(list(e.screens.all()), many=True).data
+        ivc = IvcRecord.objects.filter(encounter=e).first()
+        data["ivc"] = IvcOutput(ivc).data if ivc else None
+    if Category.DISPOSITION in cats:
+        data["dispositions"] = DispositionOutput(list(e.dispositions.all()), many=True).data
+    if Category.OFFICER_SECTION in cats:
+        section = OfficerSection.objects.filter(encounter=e).first()
+        data["officer_section"] = OfficerSectionOutput(section).data if section else None
+    if Category.NARRATIVE in cats:
+        data["notes"] = [note_data(n, cats) for n in e.notes.all()]
+        data["safety_plans"] = SafetyPlanOutput(list(e.safety_plans.all()), many=True).data
+    return data
+
+
+def encounter_summary(view: EncounterView) -> dict[str, Any]:
+    """A list row: no narrative even for clinicians (open the encounter for that)."""
+    e = view.encounter
+    cats = view.categories
+    row: dict[str, Any] = {"id": str(e.pk), "revision": e.revision}
+    if Category.OPERATIONAL in cats:
+        row.update(
+            kind=e.kind,
+            team=e.team.call_sign if e.team else None,
+            started_at=serializers.DateTimeField().to_representation(e.started_at),
+            closed_at=serializers.DateTimeField().to_representation(e.closed_at) if e.closed_at else None,
+        )
+    if Category.SUBJECT in cats and e.person:
+        row["person"] = {"id": str(e.person.pk), "name": e.person.display_name}
+    if Category.HIGH_RISK_FLAG in cats:
+        row["high_risk"] = e.is_high_risk
+    if Category.RISK in cats:
+        row["risk_level"] = e.risk_level or None
+    if Category.DISPOSITION in cats:
+        row["dispositions"] = [d.code for d in e.dispositions.all()]
+    return row
+
+
+def person_data(view: PersonView) -> dict[str, Any]:
+    data: dict[str, Any] = dict(PersonOutput(view.person).data)
+    data["merged_from"] = [str(p.pk) for p in view.merged_from]
+    data["prior_encounters"] = [encounter_summary(v) for v in view.encounters]
+    data["active_safety_plan"] = SafetyPlanOutput(view.safety_plan).data if view.safety_plan else None
+    data["open_referrals"] = view.open_referrals
+    return data

@@ -1,0 +1,230 @@
+"""Notes: offline-safe creation, revisions, signing rules, immutability and addenda."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from apps.clinical.models import Addendum, ClinicalNote, Encounter
+
+from .conftest import MARKER, write
+
+SOAP = {"subjective": "s", "objective": "o", "assessment": "a", "plan": "p"}
+
+
+def test_offline_replay_of_the_same_write_creates_one_note(api: Any, clinician_a: Any, encounter_a: Encounter) -> None:
+    client = api(clinician_a)
+    nid, key = str(uuid.uuid4()), str(uuid.uuid4())
+    body = {"id": nid, "format": "soap", "sections": {"subjective": MARKER}}
+    url = f"/api/v1/clinical/encounters/{encounter_a.pk}/notes/"
+    first = write(client, "post", url, body, key=key)
+    second = write(client, "post", url, body, key=key)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert ClinicalNote.objects.filter(pk=nid).count() == 1
+
+
+def test_same_key_with_a_different_body_is_422_and_changes_nothing(
+    api: Any, clinician_a: Any, encounter_a: Encounter
+) -> None:
+    client = api(clinician_a)
+    key, url = str(uuid.uuid4()), f"/api/v1/clinical/encounters/{encounter_a.pk}/notes/"
+    assert write(client, "post", url, {"id": str(uuid.uuid4()), "format": "dap"}, key=key).status_code == 201
+    res = write(client, "post", url, {"id": str(uuid.uuid4()), "format": "birp"}, key=key)
+    assert res.status_code == 422
+    assert ClinicalNote.objects.count() == 1
+
+
+def test_a_write_without_idempotency_key_is_refused(api: Any, clinician_a: Any, encounter_a: Encounter) -> None:
+    res = api(clinician_a).post(
+        f"/api/v1/clinical/encounters/{encounter_a.pk}/notes/",
+        {"id": str(uuid.uuid4()), "format": "dap"},
+        format="json",
+    )
+    assert res.status_code == 400
+    assert "Idempotency-Key" in res.json()["errors"]
+    assert not ClinicalNote.objects.exists()
+
+
+def test_a_second_create_with_the_same_note_id_never_overwrites(
+    api: Any, clinician_a: Any, note_a: ClinicalNote
+) -> None:
+    res = write(
+        api(clinician_a),
+        "post",
+        f"/api/v1/clinical/encounters/{note_a.encounter_id}/notes/",
+        {"id": str(note_a.pk), "format": "soap", "sections": {"plan": "other"}},
+    )
+    assert res.status_code == 409
+    note_a.refresh_from_db()
+    assert note_a.format == "dap"
+
+
+def test_a_stale_revision_is_409_with_the_servers_version(api: Any, clinician_a: Any, note_a: ClinicalNote) -> None:
+    client = api(clinician_a)
+    url = f"/api/v1/clinical/notes/{note_a.pk}/"
+    ok = write(client, "patch", url, {"revision": 1, "sections": {"plan": "Phone version"}})
+    assert ok.status_code == 200, ok.json()
+    assert ok.json()["revision"] == 2
+    stale = write(client, "patch", url, {"revision": 1, "sections": {"plan": "Laptop version"}})
+    assert stale.status_code == 409
+    assert stale.json()["current"]["revision"] == 2
+    assert stale.json()["current"]["sections"]["plan"] == "Phone version"
+    note_a.refresh_from_db()
+    assert note_a.sections["plan"] == "Phone version"
+    assert MARKER in note_a.sections["data"]  # partial update kept the other sections
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"revision": 1, "sections": {"subjective": "not a DAP section"}}, "sections"),
+        ({"revision": 1, "sections": {"plan": "x" * 20_001}}, "sections.plan"),
+        ({"revision": 1, "diagnoses": "F32"}, "diagnoses"),
+        (
+            {"revision": 1, "safety_precautions": {"lethal_means_addressed": "yes"}},
+            "safety_precautions.lethal_means_addressed",
+        ),
+        ({"sections": {"plan": "x"}}, "revision"),
+    ],
+)
+def test_bad_note_edits_are_refused(api: Any, clinician_a: Any, note_a: ClinicalNote, body: Any, field: str) -> None:
+    res = write(api(clinician_a), "patch", f"/api/v1/clinical/notes/{note_a.pk}/", body)
+    assert res.status_code == 400, res.json()
+    assert field in res.json()["errors"], res.json()
+    note_a.refresh_from_db()
+    assert note_a.revision == 1
+
+
+def test_signing_needs_every_section_of_the_format(api: Any, clinician_a: Any, encounter_a: Encounter) -> None:
+    client = api(clinician_a)
+    nid = str(uuid.uuid4())
+    write(client, "post", f"/api/v1/clinical/encounters/{encounter_a.pk}/notes/", {"id": nid, "format": "soap"})
+    write(client, "patch", f"/api/v1/clinical/notes/{nid}/", {"revision": 1, "sections": {"subjective": "s"}})
+    res = write(client, "post", f"/api/v1/clinical/notes/{nid}/sign/", {"revision": 2})
+    assert res.status_code == 400
+    assert "objective" in res.json()["errors"]["sections"][0]
+    assert ClinicalNote.objects.get(pk=nid).status == "draft"
+
+
+HIGH = {
+    "q1_wish_dead": True,
+    "q2_active_thoughts": True,
+    "q3_method": True,
+    "q4_intent": True,
+    "q5_plan": True,
+    "q6_behavior": False,
+}
+
+
+def test_high_risk_needs_safety_precautions_and_a_disposition_before_signing(
+    api: Any, clinician_a: Any, encounter_a: Encounter
+) -> None:
+    client = api(clinician_a)
+    nid = str(uuid.uuid4())
+    write(client, "post", f"/api/v1/clinical/encounters/{encounter_a.pk}/screens/", HIGH)
+    write(
+        client,
+        "post",
+        f"/api/v1/clinical/encounters/{encounter_a.pk}/notes/",
+        {"id": nid, "format": "soap", "sections": SOAP},
+    )
+    res = write(client, "post", f"/api/v1/clinical/notes/{nid}/sign/", {"revision": 1})
+    assert res.status_code == 400
+    assert set(res.json()["errors"]) == {"safety_precautions", "dispositions"}
+    checklist = dict.fromkeys(
+        ("lethal_means_addressed", "not_left_alone", "supervisor_notified", "safety_plan_reviewed"), True
+    )
+    write(client, "patch", f"/api/v1/clinical/notes/{nid}/", {"revision": 1, "safety_precautions": checklist})
+    res = write(
+        client,
+        "post",
+        f"/api/v1/clinical/encounters/{encounter_a.pk}/dispositions/",
+        {"code": "voluntary_crisis_facility"},
+    )
+    assert res.status_code == 201
+    assert res.json()["dispositions"][0]["apco_code"] == "16"
+    res = write(client, "post", f"/api/v1/clinical/notes/{nid}/sign/", {"revision": 2})
+    assert res.status_code == 200, res.json()
+    assert res.json()["status"] == "signed"
+    assert len(res.json()["content_hash"]) == 64
+
+
+def test_a_signed_note_cannot_be_edited_or_resigned(api: Any, clinician_a: Any, note_a: ClinicalNote) -> None:
+    client = api(clinician_a)
+    assert write(client, "post", f"/api/v1/clinical/notes/{note_a.pk}/sign/", {"revision": 1}).status_code == 200
+    res = write(
+        client, "patch", f"/api/v1/clinical/notes/{note_a.pk}/", {"revision": 2, "sections": {"plan": "changed"}}
+    )
+    assert res.status_code == 409
+    assert res.json()["current"]["status"] == "signed"
+    assert write(client, "post", f"/api/v1/clinical/notes/{note_a.pk}/sign/", {"revision": 2}).status_code == 409
+    note_a.refresh_from_db()
+    assert note_a.sections["plan"] == "Referral"
+
+
+def test_addenda_need_a_reason_and_append_to_signed_notes(
+    api: Any, clinician_a: Any, clinical_supervisor: Any, note_a: ClinicalNote
+) -> None:
+    client = api(clinician_a)
+    url = f"/api/v1/clinical/notes/{note_a.pk}/addenda/"
+    draft = write(client, "post", url, {"id": str(uuid.uuid4()), "kind": "correction", "reason": "typo", "text": "x"})
+    assert draft.status_code == 409  # drafts are edited directly
+    write(client, "post", f"/api/v1/clinical/notes/{note_a.pk}/sign/", {"revision": 1})
+    no_reason = write(client, "post", url, {"id": str(uuid.uuid4()), "kind": "correction", "reason": " ", "text": "x"})
+    assert no_reason.status_code == 400
+    assert "reason" in no_reason.json()["errors"]
+    bad_kind = write(client, "post", url, {"id": str(uuid.uuid4()), "kind": "rewrite", "reason": "r", "text": "x"})
+    assert bad_kind.status_code == 400
+    ok = write(
+        client,
+        "post",
+        url,
+        {"id": str(uuid.uuid4()), "kind": "late_entry", "reason": "Recalled later", "text": "Also said Y"},
+    )
+    assert ok.status_code == 201, ok.json()
+    assert [a["kind"] for a in ok.json()["addenda"]] == ["late_entry"]
+    assert Addendum.objects.count() == 1
+    # A clinical supervisor co-signs; the signer cannot.
+    assert write(client, "post", f"/api/v1/clinical/notes/{note_a.pk}/cosign/").status_code == 404
+    res = write(api(clinical_supervisor), "post", f"/api/v1/clinical/notes/{note_a.pk}/cosign/")
+    assert res.status_code == 200, res.json()
+    assert res.json()["cosigned_by"] == clinical_supervisor.pk
+    assert res.json()["integrity_ok"] is True
+
+
+def test_only_the_author_signs(api: Any, make_user: Any, on_shift_a: Any, note_a: ClinicalNote, team_a: Any) -> None:
+    from apps.teams.models import TeamMembership
+
+    colleague = make_user("colleague", "clinician")
+    TeamMembership.objects.create(team=team_a, user=colleague, role="clinician")
+    res = write(api(colleague), "post", f"/api/v1/clinical/notes/{note_a.pk}/sign/", {"revision": 1})
+    assert res.status_code == 400
+    assert "signer" in res.json()["errors"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_raw_updates_and_deletes_of_a_signed_note(
+    api: Any, clinician_a: Any, note_a: ClinicalNote
+) -> None:
+    from django.db import IntegrityError, transaction
+
+    write(api(clinician_a), "post", f"/api/v1/clinical/notes/{note_a.pk}/sign/", {"revision": 1})
+    for sql in (
+        "UPDATE clinical_clinicalnote SET sections = 'tampered' WHERE id = %s",
+        "UPDATE clinical_clinicalnote SET status = 'draft' WHERE id = %s",
+        "UPDATE clinical_clinicalnote SET content_hash = 'x' WHERE id = %s",
+        "DELETE FROM clinical_clinicalnote WHERE id = %s",
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [note_a.pk])
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM clinical_accesslog")
+    note_a.refresh_from_db()
+    assert note_a.status == "signed"
+    assert note_a.sections["plan"] == "Referral"

@@ -1,0 +1,101 @@
+"""Idempotent client writes: the same ``Idempotency-Key`` twice runs the write once.
+
+Use from any API view that changes state::
+
+    return idempotent_response(request, lambda: (201, Output(note_create(...)).data))
+
+- The key is scoped per user (two users may pick the same UUID). It is required on every write
+  that uses this helper: 400 without it.
+- The request is fingerprinted (method, path, canonical JSON body). The same key with a different
+  fingerprint is a client bug: 422, nothing runs.
+- The write and the record commit together, in one transaction. A replay returns the stored status
+  and body with ``Idempotent-Replayed: true``. A write that failed (4xx) rolled back, the record
+  too, so the client may fix the input and retry with the same key.
+- Two concurrent requests with the same key: the unique (user, key) index makes the second INSERT
+  wait for the first transaction; after it commits, the second sees the record and replays it.
+
+The model lives in ``apps.core.models.IdempotencyRecord`` (migration ``core.0001``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.permissions import request_user
+
+from .errors import Conflict, Invalid, Unprocessable
+from .models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+def request_fingerprint(*, method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()
+
+
+def idempotency_key(request: Request) -> str:
+    key = (request.headers.get(HEADER) or "").strip()
+    if not key:
+        raise Invalid(
+            f"The {HEADER} header is required for this write.",
+            errors={HEADER: ["Send a client-generated unique key (for example a UUID) with every write."]},
+        )
+    if len(key) > MAX_KEY_LENGTH:
+        raise Invalid("Idempotency key too long.", errors={HEADER: [f"At most {MAX_KEY_LENGTH} characters."]})
+    return key
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.request_hash != fingerprint:
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different request.",
+            errors={HEADER: ["Key reused with a different method, path or body; use a new key for a new write."]},
+        )
+    if record.status_code is None:
+        raise Conflict("A request with this Idempotency-Key is still being processed.", current=None)
+    response = Response(record.response_body, status=record.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent_response(request: Request, execute: Callable[[], tuple[int, Any]]) -> Response:
+    """Run ``execute`` (returning ``(status, body)``) at most once per (user, key)."""
+    user = request_user(request)
+    key = idempotency_key(request)
+    fingerprint = request_fingerprint(method=request.method or "", path=request.path, body=request.data)
+
+    existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                user=user,
+                key=key,
+                method=(request.method or "")[:10],
+                path=request.path[:500],
+                request_hash=fingerprint,
+            )
+            status_code, body = execute()
+            record.status_code = status_code
+            record.response_body = body
+            record.completed_at = timezone.now()
+            record.save(update_fields=["status_code", "response_body", "completed_at"])
+    except IntegrityError:
+        # Lost the race on the unique (user, key) index: the other request committed first.
+        winner = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if winner is None:
+            raise
+        return _replay(winner, fingerprint)
+    return Response(body, status=status_code)
