@@ -253,3 +253,42 @@ def test_the_coverage_view_shows_the_hours_without_a_co_response_team(
     assert response.status_code == 200
     assert "Fri 2026-06-05 12:00 – Sat 2026-06-06 00:00 EDT" in page
     assert '<th id="total">12.0</th>' in page
+
+
+def test_a_local_time_that_does_not_exist_is_a_form_error_not_a_crash(
+    sup_browser: Client, team_a: Any, clinician_a: Any, officer_a: Any
+) -> None:
+    form = add_form(
+        team_a, ny(2026, 3, 8, 2, 30), ny(2026, 3, 8, 12), (clinician_a, "clinician"), (officer_a, "officer")
+    )
+    form["starts_at_1"] = "02:30:00"  # skipped by the spring-forward change
+    response = sup_browser.post(ADD, form)
+    assert response.status_code == 200
+    assert "America/New_York" in response.content.decode()
+    assert Shift.objects.count() == 0
+
+
+def test_a_supervisor_edits_a_shift_in_the_admin_without_clashing_with_itself(
+    sup_browser: Client, book: Callable[..., Any], clinician_a: Any, officer_a: Any
+) -> None:
+    shift = book(ny(2026, 6, 1, 8), ny(2026, 6, 1, 18))
+    members = list(shift.members.order_by("id"))
+    form = add_form(shift.team, ny(2026, 6, 1, 9), ny(2026, 6, 1, 19))
+    form.update(
+        {
+            "members-TOTAL_FORMS": "2",
+            "members-INITIAL_FORMS": "2",
+            "members-0-id": members[0].pk,
+            "members-0-shift": shift.pk,
+            "members-0-user": members[0].user_id,
+            "members-0-role": members[0].role,
+            "members-1-id": members[1].pk,
+            "members-1-shift": shift.pk,
+            "members-1-user": members[1].user_id,
+            "members-1-role": members[1].role,
+        }
+    )
+    response = sup_browser.post(f"{CHANGELIST}{shift.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    shift.refresh_from_db()
+    assert shift.starts_at == ny(2026, 6, 1, 9)
