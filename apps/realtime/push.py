@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
-from py_vapid import Vapid01  # type: ignore[import-untyped]
+from py_vapid import Vapid02  # type: ignore[import-untyped]
 
 from apps.accounts.models import User
 
@@ -102,7 +102,7 @@ def _send(subscription: PushSubscription, data: str) -> int:
                 "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
             },
             data=data,
-            vapid_private_key=Vapid01.from_string(private),
+            vapid_private_key=Vapid02.from_string(private),
             vapid_claims={"sub": settings.WEBPUSH_VAPID_SUBJECT},
             ttl=settings.WEBPUSH_TTL_SECONDS,
             headers={"Urgency": "high"},

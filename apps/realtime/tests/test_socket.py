@@ -143,6 +143,7 @@ async def test_the_embedded_bridge_carries_an_event_written_by_another_process(
 ) -> None:
     """A Celery worker's event rings no socket here (in-memory layer, other process): ring is a
     no-op for it. The bridge polls the log and rings locally, well before the 15 s catch-up."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}  # embedded default
     settings.EVENTS_CATCHUP_SECONDS = 60
     ws, _ = await connect_hello(await session_key(officer_a))
     with mock.patch.object(services, "ring", lambda events: None):
