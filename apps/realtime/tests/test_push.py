@@ -175,7 +175,7 @@ def test_a_real_http_push_service_receives_an_encrypted_request(api: Any, office
     answers = [201, 410]
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             length = int(self.headers["Content-Length"])
             self.rfile.read(length)
             seen.append({k.lower(): v for k, v in self.headers.items()})
