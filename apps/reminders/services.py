@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 EVENT_TYPE = "reminder.due"
 TITLE_MAX = 120
+EVENT_CHUNK = 20  # reminder events written per transaction
 
 
 @dataclass(frozen=True)
@@ -212,19 +213,46 @@ def _finish(reminder: Reminder, token: uuid.UUID, **changes: object) -> bool:
     )
 
 
-def _deliver_event(reminder: Reminder, done: set[str]) -> None:
-    if Delivery.Channel.EVENT in done:
-        return
-    try:
-        # The event and its Delivery row commit together: the event log gets it exactly once.
-        with transaction.atomic():
+def _deliver_events(reminders: list[Reminder], done: dict[int, set[str]]) -> None:
+    """Write the reminder events of a batch to the event log, exactly once each.
+
+    Each event commits together with its ``Delivery`` row, so the event log gets it once however the
+    worker dies. Several reminders share one transaction (far fewer commits under load), in small
+    chunks so the recipients' stream locks are held only briefly; if a chunk fails, its reminders
+    are retried one by one so one bad row cannot hold back the others.
+    """
+    pending = [r for r in reminders if Delivery.Channel.EVENT not in done[r.pk]]
+    for start in range(0, len(pending), EVENT_CHUNK):
+        chunk = pending[start : start + EVENT_CHUNK]
+        try:
+            _emit_events(chunk)
+        except Exception:
+            for reminder in chunk:
+                try:
+                    _emit_events([reminder])
+                except IntegrityError:
+                    # Another sweep recorded it first (only after a recovery race): not sent twice.
+                    log.info("reminder %s: event already delivered by another sweep", reminder.pk)
+                except Exception:
+                    log.warning("reminder %s: event log write failed", reminder.pk, exc_info=True)
+                    continue
+                done[reminder.pk].add(Delivery.Channel.EVENT)
+            continue
+        for reminder in chunk:
+            done[reminder.pk].add(Delivery.Channel.EVENT)
+
+
+def _emit_events(reminders: list[Reminder]) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        for reminder in reminders:
             event_emit(type=EVENT_TYPE, recipients=[reminder.recipient], data=channels.event_payload(reminder))
-            Delivery.objects.create(
-                reminder=reminder, channel=Delivery.Channel.EVENT, outcome=Delivery.Outcome.SENT, at=timezone.now()
-            )
-    except IntegrityError:
-        # Another sweep recorded it first (only possible after a recovery race): not sent twice.
-        log.info("reminder %s: event already delivered by another sweep", reminder.pk)
+        Delivery.objects.bulk_create(
+            [
+                Delivery(reminder=r, channel=Delivery.Channel.EVENT, outcome=Delivery.Outcome.SENT, at=now)
+                for r in reminders
+            ]
+        )
 
 
 def _record(reminder: Reminder, channel: str, outcome: str, detail: str = "") -> None:
@@ -279,45 +307,70 @@ def _retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def reminder_deliver(*, reminder: Reminder, token: uuid.UUID, result: SweepResult) -> None:
-    """Deliver one claimed reminder on every channel not yet done, then mark it sent."""
+def _cancelled_before_send(reminder: Reminder, token: uuid.UUID) -> bool:
+    reason = ""
     if not reminder.recipient.is_active:
-        _finish(reminder, token, status=Reminder.Status.CANCELLED, cancelled_at=timezone.now(), last_error="inactive")
-        result.cancelled += 1
-        return
-    if reminder_is_obsolete(reminder):
-        _finish(reminder, token, status=Reminder.Status.CANCELLED, cancelled_at=timezone.now(), last_error="obsolete")
-        result.cancelled += 1
-        return
-    done = set(Delivery.objects.filter(reminder=reminder).values_list("channel", flat=True))
-    problems: list[str] = []
-    # Each channel on its own: a push service outage must not hold back the e-mail.
-    for deliver in (_deliver_event, _deliver_push, _deliver_email):
-        try:
-            deliver(reminder, done)
-        except Exception as exc:
-            problems.append(f"{deliver.__name__.removeprefix('_deliver_')}: {type(exc).__name__}: {exc}")
-            log.warning("reminder %s: %s failed", reminder.pk, deliver.__name__, exc_info=True)
-    if problems:
-        attempts = reminder.attempts + 1
-        message = "; ".join(problems)[:300]
-        result.errors.append(f"{reminder.pk}: {message}")
-        if attempts >= settings.REMINDERS_MAX_ATTEMPTS:
-            _finish(reminder, token, status=Reminder.Status.FAILED, attempts=attempts, last_error=message)
-            result.failed += 1
+        reason = "inactive"
+    elif reminder_is_obsolete(reminder):
+        reason = "obsolete"
+    if reason:
+        _finish(reminder, token, status=Reminder.Status.CANCELLED, cancelled_at=timezone.now(), last_error=reason)
+    return bool(reason)
+
+
+def _give_back(reminder: Reminder, token: uuid.UUID, problems: list[str], result: SweepResult) -> None:
+    """A channel failed: retry later with back-off (channels already done are not repeated), or mark
+    the reminder failed once its attempts are used up."""
+    attempts = reminder.attempts + 1
+    message = "; ".join(problems)[:300]
+    result.errors.append(f"{reminder.pk}: {message}")
+    if attempts >= settings.REMINDERS_MAX_ATTEMPTS:
+        _finish(reminder, token, status=Reminder.Status.FAILED, attempts=attempts, last_error=message)
+        result.failed += 1
+    else:
+        _finish(
+            reminder,
+            token,
+            status=Reminder.Status.SCHEDULED,
+            attempts=attempts,
+            last_error=message,
+            next_attempt_at=timezone.now() + _retry_delay(attempts),
+        )
+        result.retried += 1
+
+
+def reminders_deliver(*, claimed: list[Reminder], token: uuid.UUID, result: SweepResult) -> None:
+    """Deliver claimed reminders on every channel not yet done, then mark them sent."""
+    live = []
+    for reminder in claimed:
+        if _cancelled_before_send(reminder, token):
+            result.cancelled += 1
         else:
-            _finish(
-                reminder,
-                token,
-                status=Reminder.Status.SCHEDULED,
-                attempts=attempts,
-                last_error=message,
-                next_attempt_at=timezone.now() + _retry_delay(attempts),
-            )
-            result.retried += 1
-        return
-    if _finish(reminder, token, status=Reminder.Status.SENT, sent_at=timezone.now(), last_error=""):
-        result.sent += 1
+            live.append(reminder)
+    done: dict[int, set[str]] = {r.pk: set() for r in live}
+    for reminder_id, channel in Delivery.objects.filter(reminder__in=live).values_list("reminder_id", "channel"):
+        done[reminder_id].add(channel)
+
+    _deliver_events(live, done)
+    delivered: list[int] = []
+    for reminder in live:
+        problems = [] if Delivery.Channel.EVENT in done[reminder.pk] else ["event: not written"]
+        # Each channel on its own: a push service outage must not hold back the e-mail.
+        for deliver in (_deliver_push, _deliver_email):
+            try:
+                deliver(reminder, done[reminder.pk])
+            except Exception as exc:
+                problems.append(f"{deliver.__name__.removeprefix('_deliver_')}: {type(exc).__name__}: {exc}")
+                log.warning("reminder %s: %s failed", reminder.pk, deliver.__name__, exc_info=True)
+        if problems:
+            _give_back(reminder, token, problems, result)
+        else:
+            delivered.append(reminder.pk)
+    if delivered:
+        # Only rows still ours: one recovered and re-claimed by another sweep meanwhile is theirs.
+        result.sent += Reminder.objects.filter(
+            pk__in=delivered, status=Reminder.Status.SENDING, claim_token=token
+        ).update(status=Reminder.Status.SENT, sent_at=timezone.now(), claim_token=None, last_error="")
 
 
 def reminders_sweep(
@@ -336,8 +389,7 @@ def reminders_sweep(
             break
         result.batches += 1
         result.claimed += len(claimed)
-        for reminder in claimed:
-            reminder_deliver(reminder=reminder, token=token, result=result)
+        reminders_deliver(claimed=claimed, token=token, result=result)
     if result.claimed or result.recovered:
         log.info(
             "reminders sweep: claimed=%d sent=%d cancelled=%d retried=%d failed=%d recovered=%d",

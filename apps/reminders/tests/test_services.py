@@ -379,3 +379,27 @@ def test_the_sweep_task_delivers(schedule: Schedule, claire: Any) -> None:
     assert reminders_sweep_task.delay().get()["sent"] == 1  # eager in unit tests; real worker in tests/reliability
     reminder.refresh_from_db()
     assert reminder.status == "sent"
+
+
+def test_one_reminder_whose_event_cannot_be_written_does_not_hold_back_its_batch(
+    schedule: Schedule, claire: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reminders = [schedule(claire, due_in=-MINUTE) for _ in range(5)]
+    bad = reminders[2]
+    real_payload = channels.event_payload
+
+    def payload(reminder: Reminder) -> dict[str, Any]:
+        if reminder.pk == bad.pk:
+            raise ValueError("cannot serialise")
+        return real_payload(reminder)
+
+    monkeypatch.setattr(channels, "event_payload", payload)
+    result = reminders_sweep()
+
+    assert (result.sent, result.retried) == (4, 1)
+    bad.refresh_from_db()
+    assert bad.status == "scheduled" and bad.attempts == 1 and "event" in bad.last_error
+    for reminder in reminders:
+        assert len(reminder_events(reminder)) == (0 if reminder.pk == bad.pk else 1)
+    # Push and e-mail still went out for the bad one; only its event is outstanding.
+    assert set(bad.deliveries.values_list("channel", flat=True)) == {"push", "email"}
