@@ -95,7 +95,7 @@ def main() -> int:
 
     now = timezone.now()
     minute = now.replace(second=0, microsecond=0)
-    rng = random.Random(6)  # noqa: S311 - reproducible spread, not security
+    rng = random.Random(6)  # reproducible spread
     future = args.open - args.due
     print(f"inserting {future} future + {args.due} due reminders ...", flush=True)
     started = time.monotonic()
