@@ -338,3 +338,7 @@ CELERY_BEAT_SCHEDULE["reminders-recover-stuck"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+
+# --- Foundation: OpenAPI component names (apps.core.schema) ----------------------------------------
+# Nested Input/Output serializers are named after their api class, so apps never collide.
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "apps.core.schema.AutoSchema"

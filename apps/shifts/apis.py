@@ -32,6 +32,7 @@ class MemberOutput(serializers.Serializer[Any]):
     role = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="TeamRef")  # apps.incidents has its own TeamRefOutput
 class TeamRefOutput(serializers.Serializer[Team]):
     id = serializers.IntegerField()
     call_sign = serializers.CharField()
