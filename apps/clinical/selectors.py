@@ -233,6 +233,7 @@ class PersonView:
     person: Person
     encounters: list[EncounterView]
     safety_plan: SafetyPlan | None
+    safety_plan_elsewhere: SafetyPlan | None = None  # exists, outside the viewer's scope
     open_referrals: list[dict[str, Any]] = field(default_factory=list)
     merged_from: list[Person] = field(default_factory=list)
 
@@ -266,18 +267,24 @@ def person_get(*, actor: Actor, person_id: uuid.UUID | str) -> PersonView:
         person = Person.objects.get(pk=person.merged_into_id)
     encounters = encounter_list(actor=actor, person_id=person.pk)
     plan = SafetyPlan.objects.filter(person=person, is_active=True).order_by("-created_at").first()
+    # The plan's text only for those who may open the encounter it was made in (a clinician of
+    # another team sees that a plan exists, and may break the glass for it).
+    plan_visible = plan is not None and any(
+        v.encounter.pk == plan.encounter_id and Category.NARRATIVE in v.categories for v in encounters
+    )
     access_log_record(
         actor=actor,
         action=AccessLog.Action.READ,
         record_type="person",
         record_id=person.pk,
-        categories={Category.SUBJECT, Category.NARRATIVE} if plan else {Category.SUBJECT},
+        categories={Category.SUBJECT, Category.NARRATIVE} if plan_visible else {Category.SUBJECT},
         person_id=person.pk,
     )
     return PersonView(
         person=person,
         encounters=encounters,
-        safety_plan=plan,
+        safety_plan=plan if plan_visible else None,
+        safety_plan_elsewhere=plan if plan is not None and not plan_visible else None,
         open_referrals=_open_referrals(person),
         merged_from=list(Person.objects.filter(merged_into=person)),
     )

@@ -255,5 +255,14 @@ def person_data(view: PersonView) -> dict[str, Any]:
     data["merged_from"] = [str(p.pk) for p in view.merged_from]
     data["prior_encounters"] = [encounter_summary(v) for v in view.encounters]
     data["active_safety_plan"] = SafetyPlanOutput(view.safety_plan).data if view.safety_plan else None
+    other = view.safety_plan_elsewhere
+    data["active_safety_plan_elsewhere"] = (
+        {
+            "encounter_id": str(other.encounter_id),
+            "created_at": serializers.DateTimeField().to_representation(other.created_at),
+        }
+        if other
+        else None
+    )
     data["open_referrals"] = view.open_referrals
     return data

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from apps.accounts.permissions import request_user
 
@@ -87,7 +88,10 @@ def idempotent_response(request: Request, execute: Callable[[], tuple[int, Any]]
                 path=request.path[:500],
                 request_hash=fingerprint,
             )
-            status_code, body = execute()
+            status_code, raw_body = execute()
+            # Stored exactly as rendered (UUIDs, datetimes and decimals as JSON strings), so a replay
+            # is byte-for-byte the first answer.
+            body = json.loads(json.dumps(raw_body, cls=JSONEncoder))
             record.status_code = status_code
             record.response_body = body
             record.completed_at = timezone.now()

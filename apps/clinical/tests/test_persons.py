@@ -1,0 +1,102 @@
+"""Person records: typo-tolerant search, merge with history, what a clinician sees of a person."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from apps.clinical.models import Encounter, Person, PersonMerge
+
+from .conftest import write
+
+
+def _person(client: Any, **fields: Any) -> str:
+    pid = str(uuid.uuid4())
+    res = write(client, "post", "/api/v1/clinical/persons/", {"id": pid, **fields})
+    assert res.status_code == 201, res.json()
+    return pid
+
+
+def test_search_tolerates_typos_and_uses_aliases_and_dob(api: Any, clinician_a: Any) -> None:
+    c = api(clinician_a)
+    jon = _person(c, first_name="Jonathan", last_name="Smith", date_of_birth="1990-04-02", aliases=["Johnny Smoke"])
+    _person(c, first_name="Maria", last_name="Lopez", date_of_birth="1985-01-01")
+    for q in ("jonathan smith", "Jonathon Smtih", "smith", "johnny smoke"):
+        ids = [r["id"] for r in c.get("/api/v1/clinical/persons/", {"q": q}).json()["results"]]
+        assert ids[:1] == [jon], q
+    by_dob = c.get("/api/v1/clinical/persons/", {"dob": "1990-04-02"}).json()["results"]
+    assert [r["id"] for r in by_dob] == [jon]
+    assert c.get("/api/v1/clinical/persons/", {"q": "zzzz qqqq"}).json()["results"] == []
+    assert c.get("/api/v1/clinical/persons/", {"dob": "not-a-date"}).status_code == 400
+
+
+def test_merge_keeps_history_and_moves_encounters(api: Any, clinician_a: Any, team_a: Any, on_shift_a: Any) -> None:
+    c = api(clinician_a)
+    keep = _person(c, first_name="Jonathan", last_name="Smith")
+    dup = _person(c, first_name="Jon", last_name="Smith", date_of_birth="1990-04-02", phone="919-555-0100")
+    eid = str(uuid.uuid4())
+    write(
+        c,
+        "post",
+        "/api/v1/clinical/encounters/",
+        {"id": eid, "kind": "walk_in", "person_id": dup, "team_id": team_a.pk},
+    )
+    assert (
+        write(c, "post", f"/api/v1/clinical/persons/{keep}/merge/", {"duplicate_id": dup, "reason": ""}).status_code
+        == 400
+    )
+    assert (
+        write(
+            c, "post", f"/api/v1/clinical/persons/{keep}/merge/", {"duplicate_id": keep, "reason": "same"}
+        ).status_code
+        == 400
+    )
+    res = write(
+        c, "post", f"/api/v1/clinical/persons/{keep}/merge/", {"duplicate_id": dup, "reason": "Same DOB and phone"}
+    )
+    assert res.status_code == 200, res.json()
+    assert "Jon Smith" in res.json()["aliases"]
+    assert res.json()["date_of_birth"] == "1990-04-02"
+    assert str(Encounter.objects.get(pk=eid).person_id) == keep
+    merge = PersonMerge.objects.get()
+    assert merge.duplicate_snapshot["phone"] == "919-555-0100"
+    assert merge.moved["encounters"] == [eid]
+    assert str(Person.objects.get(pk=dup).merged_into_id) == keep
+    # The old id still resolves (to the survivor), and merging again is a conflict.
+    assert c.get(f"/api/v1/clinical/persons/{dup}/").json()["id"] == keep
+    again = write(c, "post", f"/api/v1/clinical/persons/{keep}/merge/", {"duplicate_id": dup, "reason": "again"})
+    assert again.status_code == 409
+    # Search no longer offers the merged duplicate.
+    ids = [r["id"] for r in c.get("/api/v1/clinical/persons/", {"q": "jon smith"}).json()["results"]]
+    assert dup not in ids and keep in ids
+
+
+def test_person_view_shows_prior_encounters_and_active_safety_plan(
+    api: Any, clinician_a: Any, team_a: Any, on_shift_a: Any
+) -> None:
+    c = api(clinician_a)
+    pid = _person(c, first_name="Ana", last_name="Diaz")
+    eid = str(uuid.uuid4())
+    write(
+        c,
+        "post",
+        "/api/v1/clinical/encounters/",
+        {"id": eid, "kind": "follow_up", "person_id": pid, "team_id": team_a.pk},
+    )
+    first = str(uuid.uuid4())
+    write(c, "post", f"/api/v1/clinical/encounters/{eid}/safety-plans/", {"id": first, "warning_signs": "old"})
+    second = str(uuid.uuid4())
+    write(c, "post", f"/api/v1/clinical/encounters/{eid}/safety-plans/", {"id": second, "warning_signs": "new"})
+    body = c.get(f"/api/v1/clinical/persons/{pid}/").json()
+    assert [e["id"] for e in body["prior_encounters"]] == [eid]
+    assert body["active_safety_plan"]["id"] == second
+    assert body["active_safety_plan"]["warning_signs"] == "new"
+
+
+def test_stale_person_edit_is_409(api: Any, clinician_a: Any) -> None:
+    c = api(clinician_a)
+    pid = _person(c, first_name="Ana", last_name="Diaz")
+    assert write(c, "patch", f"/api/v1/clinical/persons/{pid}/", {"revision": 1, "phone": "1"}).status_code == 200
+    stale = write(c, "patch", f"/api/v1/clinical/persons/{pid}/", {"revision": 1, "phone": "2"})
+    assert stale.status_code == 409
+    assert stale.json()["current"]["phone"] == "1"
