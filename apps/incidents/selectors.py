@@ -107,7 +107,7 @@ def incident_board(*, user: User) -> QuerySet[Incident]:
 def assignment_inbox(*, user: User) -> list[Assignment]:
     """Offered and active assignments of the teams the user is on shift with now (or was offered on)."""
     now = timezone.now()
-    return list(
+    rows = list(
         Assignment.objects.filter(status__in=Assignment.ACTIVE)
         .filter(
             Q(shift__members__user=user)
@@ -117,6 +117,9 @@ def assignment_inbox(*, user: User) -> list[Assignment]:
         .select_related("team", "incident", "incident__call_type")
         .order_by("-incident__priority", "offered_at")
     )
+    for row in rows:
+        row.incident.active_assignments = [row]  # type: ignore[attr-defined]  # what _with_active would prefetch
+    return rows
 
 
 @dataclass(frozen=True)

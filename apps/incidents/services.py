@@ -144,7 +144,9 @@ def _log(
 
 
 def _lock_incident(incident_id: int) -> Incident:
-    incident = Incident.objects.select_for_update().select_related("call_type").filter(pk=incident_id).first()
+    incident = (
+        Incident.objects.select_for_update(of=("self",)).select_related("call_type").filter(pk=incident_id).first()
+    )
     if incident is None:
         raise NotFound("Incident not found.")
     return incident
@@ -489,7 +491,7 @@ def _cad_upsert_once(
     updated_at: dt.datetime | None,
 ) -> CadResult:
     incident = (
-        Incident.objects.select_for_update()
+        Incident.objects.select_for_update(of=("self",))  # call_type is an outer join: lock the incident only
         .select_related("call_type")
         .filter(cad_source=cad_source, cad_number=cad_number)
         .first()

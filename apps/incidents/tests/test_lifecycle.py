@@ -32,7 +32,7 @@ def _drive(assignment: Assignment, to: str, *, member: Any, dispatcher: Any) -> 
 
 
 # The shortest path of legal moves from "offered" to each status.
-PATH = {
+PATH: dict[str, list[str]] = {
     S.OFFERED: [],
     S.ACKNOWLEDGED: [S.ACKNOWLEDGED],
     S.ACCEPTED: [S.ACCEPTED],

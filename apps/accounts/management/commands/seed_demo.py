@@ -67,7 +67,9 @@ class Command(BaseCommand):
             people = self._people()
             teams = self._teams(people)
             created = self._shifts(people, teams)
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new shift(s))."))
+        # Incidents go through the incident services, each its own (durable) transaction.
+        incidents = self._incidents(people)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new shift(s), {incidents} new incident(s))."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, roles in PEOPLE:
             self.stdout.write(f"  {username:<12} {first + ' ' + last:<16} {', '.join(roles)}")
@@ -122,3 +124,47 @@ class Command(BaseCommand):
                 created += 1
                 self.stdout.write(f"  shift {call_sign} {local_range(start, end)}", ending="\n")
         return created
+
+    def _incidents(self, people: dict[str, User]) -> int:
+        """Three demo incidents: one closed, one on scene, one offered to CR-1 (when teams are on duty)."""
+        from apps.incidents import services as incident_services
+        from apps.incidents.models import Incident
+        from apps.shifts.selectors import TeamStatus, teams_on_duty
+
+        dispatcher = people["dispatcher"]
+        created = 0
+        on_duty = {t.team.call_sign: t for t in teams_on_duty()}
+        for number, call_type, priority, address, plan in DEMO_INCIDENTS:
+            if Incident.objects.filter(cad_source="demo", cad_number=number).exists():
+                continue
+            incident = incident_services.incident_create(
+                by=dispatcher,
+                values={"call_type_code": call_type, "priority": priority, "address": address, "beat": "D1"},
+                cad_source="demo",
+                cad_number=number,
+            )
+            created += 1
+            team = on_duty.get("CR-1") if plan == "offered" else None
+            if team is None or team.status != TeamStatus.AVAILABLE:
+                team = next((t for t in teams_on_duty() if t.status == TeamStatus.AVAILABLE), None)
+            if team is None:
+                self.stdout.write(f"  incident {number}: no team on duty now, left unassigned")
+                continue
+            offer = incident_services.assignment_offer(incident_id=incident.pk, team_id=team.team.pk, by=dispatcher)
+            member = team.members[0].user
+            steps = {"offered": [], "on_scene": ["en_route", "on_scene"], "closed": ["en_route", "on_scene", "cleared"]}
+            if steps[plan]:
+                incident_services.assignment_accept(assignment_id=offer.pk, by=member)
+            for status in steps[plan]:
+                incident_services.assignment_status_update(assignment_id=offer.pk, by=member, status=status)
+            self.stdout.write(f"  incident {number} {call_type} → {team.team.call_sign}, {plan}")
+        return created
+
+
+# (CAD number, call type, priority, address, what happens). The closed one goes first, so CR-1
+# is free again for the offer.
+DEMO_INCIDENTS = [
+    ("DEMO-0001", "WELFARE", 4, "200 E Main St, Durham, NC", "closed"),
+    ("DEMO-0002", "MNTL", 6, "500 W Chapel Hill St, Durham, NC", "on_scene"),
+    ("DEMO-0003", "SUICTHRT", 8, "101 City Hall Plaza, Durham, NC", "offered"),
+]
