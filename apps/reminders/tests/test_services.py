@@ -403,3 +403,18 @@ def test_one_reminder_whose_event_cannot_be_written_does_not_hold_back_its_batch
         assert len(reminder_events(reminder)) == (0 if reminder.pk == bad.pk else 1)
     # Push and e-mail still went out for the bad one; only its event is outstanding.
     assert set(bad.deliveries.values_list("channel", flat=True)) == {"push", "email"}
+
+
+def test_the_real_push_module_accepts_reminder_payloads(
+    schedule: Schedule, claire: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against apps.realtime.push itself (it refuses unknown keys and over-long fields): with no
+    subscriptions every kind ends as "skipped", not as a refused payload."""
+    pytest.importorskip(channels.PUSH_MODULE)
+    monkeypatch.setattr(channels, "push_sender", REAL_PUSH_SENDER)
+    for kind in Reminder.Kind.values:
+        schedule(claire, due_in=-MINUTE, kind=kind, url="/referrals/" + "9" * 200)
+    result = reminders_sweep()
+    assert result.errors == []
+    outcomes = set(Delivery.objects.filter(channel="push").values_list("outcome", "detail"))
+    assert outcomes == {("skipped", "no push subscriptions")}
