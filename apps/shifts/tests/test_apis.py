@@ -238,3 +238,48 @@ def test_on_duty_refuses_a_naive_moment(api: Callable[[Any], APIClient], dispatc
     response = api(dispatcher).get(ON_DUTY, {"at": "2026-06-01T12:00:00"})
     assert response.status_code == 400
     assert "at" in response.json()["errors"]
+
+
+def _staff_teams(make_user: Callable[..., Any], first: int, count: int, start: dt.datetime, end: dt.datetime) -> None:
+    from apps.shifts.services import MemberSpec, shift_create
+    from apps.teams.models import Team
+
+    for i in range(first, first + count):
+        team = Team.objects.create(call_sign=f"CR-{i:02d}")
+        shift_create(
+            team=team,
+            starts_at=start,
+            ends_at=end,
+            members=[
+                MemberSpec(make_user(f"c{i}", "clinician"), "clinician"),
+                MemberSpec(make_user(f"o{i}", "officer"), "officer"),
+            ],
+        )
+
+
+@pytest.mark.parametrize("url", [ON_DUTY + "?at=2026-06-01T16:00:00Z", SHIFTS + "?start=2026-06-01&end=2026-06-01"])
+def test_the_on_duty_and_shift_list_endpoints_cost_the_same_queries_for_2_or_12_teams(
+    make_user: Callable[..., Any], dispatcher: Any, api: Callable[[Any], APIClient], url: str
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(dispatcher)
+    client.get(url)  # warm-up: the forced user's roles are cached on it after the first request
+    _staff_teams(make_user, 0, 2, ny(2026, 6, 1, 8), ny(2026, 6, 1, 18))
+    with CaptureQueriesContext(connection) as small:
+        assert len(client.get(url).json() if "on-duty" in url else client.get(url).json()["results"]) == 2
+    _staff_teams(make_user, 2, 10, ny(2026, 6, 1, 8), ny(2026, 6, 1, 18))
+    with CaptureQueriesContext(connection) as large:
+        assert len(client.get(url).json() if "on-duty" in url else client.get(url).json()["results"]) == 12
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_shift_list_day_filter_follows_the_25_hour_fall_back_day(
+    sup_client: APIClient, book: Callable[..., Any]
+) -> None:
+    late = book(ny(2026, 11, 1, 23), ny(2026, 11, 1, 23, 45))  # 04:00Z on 2 November
+    response = sup_client.get(SHIFTS, {"start": "2026-11-01", "end": "2026-11-01"})
+    assert [s["id"] for s in response.json()["results"]] == [late.pk]
+    response = sup_client.get(SHIFTS, {"start": "2026-11-02", "end": "2026-11-02"})
+    assert response.json()["results"] == []
