@@ -75,7 +75,11 @@ class ShiftListApi(APIView):
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             start = attrs.get("start") or local_today()
-            end = attrs.get("end") or start + dt.timedelta(days=6)
+            try:
+                end = attrs.get("end") or start + dt.timedelta(days=6)
+                local_day_bounds(end)  # the day after `end` must exist (9999-12-31 has none)
+            except OverflowError:
+                raise serializers.ValidationError({"end": ["Date out of range."]}) from None
             if end < start:
                 raise serializers.ValidationError({"end": ["End date must not be before the start date."]})
             if (end - start).days >= MAX_RANGE_DAYS:

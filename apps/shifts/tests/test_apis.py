@@ -203,6 +203,8 @@ def test_the_shift_list_is_paginated(sup_client: APIClient, book: Callable[..., 
         ({"start": "yesterday"}, "start"),
         ({"team": 987654}, "team"),
         ({"person": 987654}, "person"),
+        ({"start": "9999-12-31"}, "end"),
+        ({"start": "9999-12-30", "end": "9999-12-31"}, "end"),
     ],
 )
 def test_bad_shift_list_filters_are_a_400_naming_the_filter(
