@@ -292,3 +292,12 @@ def test_a_supervisor_edits_a_shift_in_the_admin_without_clashing_with_itself(
     assert response.status_code == 302, response.content.decode()[:3000]
     shift.refresh_from_db()
     assert shift.starts_at == ny(2026, 6, 1, 9)
+
+
+def test_a_supervisor_finds_people_for_the_inline_by_name(sup_browser: Client, clinician_a: Any) -> None:
+    response = sup_browser.get(
+        "/admin/autocomplete/",
+        {"app_label": "shifts", "model_name": "shiftmember", "field_name": "user", "term": "Claire"},
+    )
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [str(clinician_a.pk)]
