@@ -111,6 +111,10 @@ class Encounter(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The dispatch incident, when there is one (walk-ins and follow-ups stand alone).
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.PROTECT, related_name="encounters"
+    )
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="encounters")
     team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     clinician = models.ForeignKey(
@@ -286,8 +290,9 @@ class Disposition(models.Model):
         RESOLVED_ON_SCENE = "resolved_on_scene", "Resolved on scene"
         RESOLVED_WITH_REFERRAL = "resolved_with_referral", "Resolved with referral"
         SAFETY_PLAN_ONLY = "safety_plan_only", "Safety plan only"
-        VOLUNTARY_CRISIS_FACILITY = "voluntary_crisis_facility", "Voluntary transport to crisis facility"
-        VOLUNTARY_ED = "voluntary_ed", "Voluntary transport to ED"
+        # Program codes shared with the incidents app's DispositionCode table (admin-editable APCO map).
+        VOLUNTARY_CRISIS_FACILITY = "transport_crisis_facility", "Voluntary transport to crisis facility"
+        VOLUNTARY_ED = "transport_ed", "Voluntary transport to ED"
         EMS_TRANSPORT = "ems_transport", "EMS transport"
         IVC_INITIATED = "ivc_initiated", "Involuntary commitment initiated"
         ARREST = "arrest", "Arrest"
@@ -303,8 +308,8 @@ class Disposition(models.Model):
         "resolved_on_scene": "18",
         "resolved_with_referral": "15",
         "safety_plan_only": "",
-        "voluntary_crisis_facility": "16",
-        "voluntary_ed": "16",
+        "transport_crisis_facility": "16",
+        "transport_ed": "16",
         "ems_transport": "45",
         "ivc_initiated": "",
         "arrest": "03",

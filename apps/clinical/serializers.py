@@ -188,7 +188,7 @@ def encounter_data(view: EncounterView) -> dict[str, Any]:
     if Category.OPERATIONAL in cats:
         data.update(
             kind=e.kind,
-            incident_id=getattr(e, "incident_id", None),
+            incident_id=e.incident_id,
             team=e.team.call_sign if e.team else None,
             team_id=e.team_id,
             clinician_id=e.clinician_id,

@@ -289,23 +289,15 @@ def encounter_create(
             errors["officer_id"] = ["Not an active officer."]
     if started_at is not None and started_at > timezone.now() + dt.timedelta(minutes=5):
         errors["started_at"] = ["Cannot be in the future."]
-    extra: dict[str, Any] = {}
+    # An incident encounter may be started on scene before the CAD record exists; walk-ins and
+    # follow-ups have none.
     if incident_id is not None:
-        if "incident" not in {f.name for f in Encounter._meta.get_fields()}:
-            errors["incident_id"] = ["Linking to incidents is not available yet."]
-        else:
-            from django.apps import apps as django_apps
+        from apps.incidents.models import Incident
 
-            incident_model = django_apps.get_model("incidents", "Incident")
-            if not incident_model._default_manager.filter(pk=incident_id).exists():
-                errors["incident_id"] = ["No such incident."]
-            extra["incident_id"] = incident_id
-    if (
-        kind == Encounter.Kind.INCIDENT
-        and incident_id is None
-        and "incident" in {f.name for f in Encounter._meta.get_fields()}
-    ):
-        pass  # an incident encounter may be created on scene before the CAD record is linked
+        if not Incident.objects.filter(pk=incident_id).exists():
+            errors["incident_id"] = ["No such incident."]
+        elif kind != Encounter.Kind.INCIDENT:
+            errors["incident_id"] = ["Only an incident encounter links to an incident."]
     if errors:
         raise Invalid("The encounter is not valid.", errors=errors)
     if Encounter.objects.filter(pk=encounter_id).exists():
@@ -319,7 +311,7 @@ def encounter_create(
         officer=officer,
         started_at=started_at or timezone.now(),
         created_by=actor.user,
-        **extra,
+        incident_id=incident_id,
     )
     _log(actor, AccessLog.Action.WRITE, encounter, encounter, {Category.OPERATIONAL})
     return encounter

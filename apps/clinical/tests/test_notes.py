@@ -144,7 +144,7 @@ def test_high_risk_needs_safety_precautions_and_a_disposition_before_signing(
         client,
         "post",
         f"/api/v1/clinical/encounters/{encounter_a.pk}/dispositions/",
-        {"code": "voluntary_crisis_facility"},
+        {"code": "transport_crisis_facility"},
     )
     assert res.status_code == 201
     assert res.json()["dispositions"][0]["apco_code"] == "16"

@@ -100,3 +100,31 @@ def test_stale_person_edit_is_409(api: Any, clinician_a: Any) -> None:
     stale = write(c, "patch", f"/api/v1/clinical/persons/{pid}/", {"revision": 1, "phone": "2"})
     assert stale.status_code == 409
     assert stale.json()["current"]["phone"] == "1"
+
+
+def test_an_incident_encounter_links_to_its_incident_and_walk_ins_stand_alone(
+    api: Any, clinician_a: Any, dispatcher: Any, team_a: Any, on_shift_a: Any
+) -> None:
+    from apps.incidents.services import incident_create
+
+    incident = incident_create(
+        by=dispatcher, values={"call_type_code": "SUICTHRT", "priority": 8, "address": "1 Main St"}
+    )
+    c = api(clinician_a)
+    eid = str(uuid.uuid4())
+    res = write(
+        c,
+        "post",
+        "/api/v1/clinical/encounters/",
+        {"id": eid, "kind": "incident", "incident_id": incident.pk, "team_id": team_a.pk},
+    )
+    assert res.status_code == 201, res.json()
+    assert res.json()["incident_id"] == incident.pk
+    assert list(Encounter.objects.filter(incident=incident).values_list("id", flat=True)) == [uuid.UUID(eid)]
+    walk_in = write(c, "post", "/api/v1/clinical/encounters/", {"id": str(uuid.uuid4()), "kind": "walk_in"})
+    assert walk_in.status_code == 201 and walk_in.json()["incident_id"] is None
+    bad = write(
+        c, "post", "/api/v1/clinical/encounters/", {"id": str(uuid.uuid4()), "kind": "incident", "incident_id": 999999}
+    )
+    assert bad.status_code == 400 and "incident_id" in bad.json()["errors"]
+    assert Encounter.objects.count() == 2

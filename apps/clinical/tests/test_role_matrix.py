@@ -87,7 +87,7 @@ def world(
     }
     assert write(c, "post", f"/api/v1/clinical/encounters/{eid}/notes/", body).status_code == 201
     assert (
-        write(c, "post", f"/api/v1/clinical/encounters/{eid}/dispositions/", {"code": "voluntary_ed"}).status_code
+        write(c, "post", f"/api/v1/clinical/encounters/{eid}/dispositions/", {"code": "transport_ed"}).status_code
         == 201
     )
     plan = {"id": str(uuid.uuid4()), "warning_signs": MARKER, "help_contacts": "Sister"}
