@@ -8,6 +8,11 @@ partial unique index ``assignment_one_active_per_incident`` are the guarantees: 
 dispatchers racing get exactly one winner, the other a Conflict (409) with the current state.
 
 Events are emitted inside the transaction with ``event_emit``; they ring after commit.
+
+The services are plain (not durable) atomic blocks on purpose: apps.core.idempotency runs a write
+inside its own transaction together with the idempotency record, so they must nest. Nested, the
+row lock and the conditional update still hold until the outermost commit, and on_commit events
+still ring only then.
 """
 
 from __future__ import annotations
@@ -270,7 +275,7 @@ def _validate_values(values: Mapping[str, Any]) -> None:
         raise Invalid("Invalid incident.", errors=errors)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def incident_create(
     *,
     by: User,
@@ -348,7 +353,7 @@ def _apply_changes(incident: Incident, *, values: Mapping[str, Any], by: User, k
     return changed
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def incident_update(*, incident_id: int, by: User, values: Mapping[str, Any]) -> Incident:
     _require_dispatcher(by)
     incident = _lock_incident(incident_id)
@@ -365,7 +370,7 @@ def incident_update(*, incident_id: int, by: User, values: Mapping[str, Any]) ->
     return incident
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def incident_triage(
     *,
     incident_id: int,
@@ -481,7 +486,7 @@ class _CreatedConcurrently(Exception):
     pass
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def _cad_upsert_once(
     *,
     by: User,
@@ -653,7 +658,7 @@ def _offer(*, incident: Incident, team: Team, by: User) -> Assignment:
     return assignment
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def assignment_offer(*, incident_id: int, team_id: int, by: User) -> Assignment:
     _require_dispatcher(by)
     team = Team.objects.filter(pk=team_id).first()
@@ -663,7 +668,7 @@ def assignment_offer(*, incident_id: int, team_id: int, by: User) -> Assignment:
     return _offer(incident=incident, team=team, by=by)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def assignment_reassign(*, incident_id: int, team_id: int, by: User, reason: str) -> Assignment:
     """Cancel the active assignment (kept in history) and offer the incident to another team."""
     _require_dispatcher(by)
@@ -683,7 +688,7 @@ def assignment_reassign(*, incident_id: int, team_id: int, by: User, reason: str
     return _offer(incident=incident, team=team, by=by)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def assignment_acknowledge(*, assignment_id: int, by: User) -> Assignment:
     """A device of the team has the offer on screen. A second device acknowledging is a no-op."""
     current = Assignment.objects.filter(pk=assignment_id).values_list("status", flat=True).first()
@@ -695,19 +700,19 @@ def assignment_acknowledge(*, assignment_id: int, by: User) -> Assignment:
     return _transition(assignment_id=assignment_id, to=S.ACKNOWLEDGED, by=by)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def assignment_accept(*, assignment_id: int, by: User) -> Assignment:
     return _transition(assignment_id=assignment_id, to=S.ACCEPTED, by=by)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def assignment_decline(*, assignment_id: int, by: User, reason: str) -> Assignment:
     if not reason.strip():
         raise Invalid("A decline needs a reason.", errors={"reason": ["This field is required."]})
     return _transition(assignment_id=assignment_id, to=S.DECLINED, by=by, reason=reason.strip())
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def assignment_status_update(*, assignment_id: int, by: User, status: str) -> Assignment:
     """En route, on scene, transporting, at facility, cleared: set by one member, applies to the pair."""
     if status not in FIELD_STATUSES:
@@ -717,7 +722,7 @@ def assignment_status_update(*, assignment_id: int, by: User, status: str) -> As
     return _transition(assignment_id=assignment_id, to=status, by=by, dispatcher_may_act=True)
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def assignment_cancel(*, assignment_id: int, by: User, reason: str) -> Assignment:
     _require_dispatcher(by)
     if not reason.strip():
@@ -727,7 +732,7 @@ def assignment_cancel(*, assignment_id: int, by: User, reason: str) -> Assignmen
     )
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def assignment_expire(*, assignment_id: int) -> Assignment:
     """Called by the delivery timer (not built here) when nobody answered the offer in time."""
     return _transition(

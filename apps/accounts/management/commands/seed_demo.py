@@ -67,9 +67,9 @@ class Command(BaseCommand):
             people = self._people()
             teams = self._teams(people)
             created = self._shifts(people, teams)
-        # Incidents go through the incident services, each its own (durable) transaction.
-        incidents = self._incidents(people)
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new shift(s), {incidents} new incident(s))."))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new shift(s))."))
+        # Incidents go through the incident services, each in its own transaction.
+        self.stdout.write(f"Demo incidents: {self._incidents(people)} new.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, roles in PEOPLE:
             self.stdout.write(f"  {username:<12} {first + ' ' + last:<16} {', '.join(roles)}")
@@ -126,14 +126,13 @@ class Command(BaseCommand):
         return created
 
     def _incidents(self, people: dict[str, User]) -> int:
-        """Three demo incidents: one closed, one on scene, one offered to CR-1 (when teams are on duty)."""
+        """Three demo incidents: one closed, one on scene, one offered to CR-1 (as far as teams are on duty)."""
         from apps.incidents import services as incident_services
         from apps.incidents.models import Incident
         from apps.shifts.selectors import TeamStatus, teams_on_duty
 
         dispatcher = people["dispatcher"]
         created = 0
-        on_duty = {t.team.call_sign: t for t in teams_on_duty()}
         for number, call_type, priority, address, plan in DEMO_INCIDENTS:
             if Incident.objects.filter(cad_source="demo", cad_number=number).exists():
                 continue
@@ -144,12 +143,13 @@ class Command(BaseCommand):
                 cad_number=number,
             )
             created += 1
-            team = on_duty.get("CR-1") if plan == "offered" else None
-            if team is None or team.status != TeamStatus.AVAILABLE:
-                team = next((t for t in teams_on_duty() if t.status == TeamStatus.AVAILABLE), None)
-            if team is None:
-                self.stdout.write(f"  incident {number}: no team on duty now, left unassigned")
+            free = [t for t in teams_on_duty() if t.status == TeamStatus.AVAILABLE]
+            # CR-1 gets the open offer; the others prefer another team so that CR-1 stays free.
+            free.sort(key=lambda t: (t.team.call_sign != "CR-1") == (plan == "offered"))
+            if not free:
+                self.stdout.write(f"  incident {number}: no free team on duty now, left unassigned")
                 continue
+            team = free[0]
             offer = incident_services.assignment_offer(incident_id=incident.pk, team_id=team.team.pk, by=dispatcher)
             member = team.members[0].user
             steps = {"offered": [], "on_scene": ["en_route", "on_scene"], "closed": ["en_route", "on_scene", "cleared"]}
