@@ -52,6 +52,11 @@ class Worker:
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
+    def wait_ready(self) -> None:
+        wait_for(lambda: " ready." in self.output() or self.process.poll() is not None, timeout=30, what="worker ready")
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker exited early:\n{self.output()}")
+
     def kill(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -74,7 +79,7 @@ class Harness:
     mail_dir: Path
     workers: list[Worker] = field(default_factory=list)
 
-    def start_worker(self, *, redis_url: str | None = None, **env: str) -> Worker:
+    def start_worker(self, *, redis_url: str | None = None, wait: bool = True, **env: str) -> Worker:
         n = len(self.workers)
         log = self.tmp / f"worker-{n}.log"
         full_env = {

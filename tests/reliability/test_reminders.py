@@ -104,8 +104,9 @@ def test_two_sweeps_at_once_deliver_each_reminder_once() -> None:
 
 def test_two_real_workers_sweeping_at_once_deliver_each_reminder_once(harness: Harness) -> None:
     make_reminders(200, prefix="pair")
-    harness.start_worker(REMINDERS_BATCH_SIZE="10")
-    harness.start_worker(REMINDERS_BATCH_SIZE="10")
+    workers = [harness.start_worker(REMINDERS_BATCH_SIZE="10", wait=False) for _ in range(2)]
+    for worker in workers:
+        worker.wait_ready()
     harness.sweep()
     harness.sweep()
 
