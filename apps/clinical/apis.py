@@ -6,6 +6,7 @@ records carry ``revision`` (stale → 409 with the server's version in ``current
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ from apps.accounts.permissions import HasRole, request_user
 from apps.core.errors import Conflict, Invalid
 from apps.core.fields import AwareDateTimeField
 from apps.core.idempotency import idempotent_response
+from apps.core.timefmt import local_datetime
 
 from . import cssrs, selectors, services
 from .models import Addendum, ClinicalNote, Disposition, Encounter, IvcRecord, OfficerSection, Person
@@ -494,3 +496,27 @@ class EncounterBreakGlassApi(APIView):
             }
 
         return idempotent_response(request, run)
+
+
+class EncounterExportApi(APIView):
+    """De-identified encounter export (no names, ids, narrative or Part 2): analysts and supervisors."""
+
+    permission_classes = [HasRole.of(*selectors.EXPORT_ROLES)]
+
+    class Params(serializers.Serializer[Any]):
+        start = serializers.DateField(help_text="First local day (inclusive).")
+        end = serializers.DateField(help_text="Last local day (exclusive).")
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if attrs["end"] <= attrs["start"]:
+                raise serializers.ValidationError({"end": "Must be after the start date."})
+            if (attrs["end"] - attrs["start"]).days > 400:
+                raise serializers.ValidationError({"end": "At most 400 days per export."})
+            return attrs
+
+    @extend_schema(parameters=[Params], responses={200: dict})
+    def get(self, request: Request) -> Response:
+        params = _parse(self.Params, request.query_params.dict(), strict=False)
+        start = local_datetime(params["start"], dt.time.min)
+        end = local_datetime(params["end"], dt.time.min)
+        return Response(selectors.encounters_export(actor=_actor(request), start=start, end=end))

@@ -110,7 +110,9 @@ def encounter_list(*, actor: Actor, person_id: uuid.UUID | None = None, open_onl
     if open_only:
         qs = qs.filter(closed_at__isnull=True)
     views = [EncounterView(e, categories_for(user, e)) for e in qs.order_by("-started_at")[:200]]
-    clinical = [v for v in views if v.categories & CLINICAL_CONTENT]
+    # The officer's high-risk flag is a clinical fact too: its reads are logged like the rest.
+    logged = CLINICAL_CONTENT | {Category.HIGH_RISK_FLAG}
+    clinical = [v for v in views if v.categories & logged]
     if clinical:
         AccessLog.objects.bulk_create(
             [
@@ -122,7 +124,7 @@ def encounter_list(*, actor: Actor, person_id: uuid.UUID | None = None, open_onl
                     record_id=str(v.encounter.pk),
                     encounter_id=v.encounter.pk,
                     person_id=v.encounter.person_id,
-                    categories=",".join(sorted(v.categories & (CLINICAL_CONTENT | {Category.HIGH_RISK_FLAG}))),
+                    categories=",".join(sorted(v.categories & logged)),
                     ip=actor.ip,
                     user_agent=actor.user_agent,
                 )
@@ -339,3 +341,61 @@ def clinical_due_reminders(now: dt.datetime | None = None) -> list[DueReminder]:
 
 def addenda_of(note: ClinicalNote) -> list[Addendum]:
     return list(note.addenda.select_related("author").order_by("created_at"))
+
+
+# --- de-identified export (analysts, supervisors) ---------------------------------------------------
+
+EXPORT_ROLES = frozenset({"analyst", "supervisor", "clinical_supervisor"})
+
+
+def encounters_export(*, actor: Actor, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Encounters started in [start, end) without identity or clinical content: month, kind, team,
+    dispositions (program + APCO code) and diversion flags per row; risk levels only as totals
+    (DOMAIN.md §2: analysts get risk in aggregate). Never narrative, never Part 2. Logged as export."""
+    if not actor.user.roles & EXPORT_ROLES:
+        raise NotFound("Not found.")
+    qs = (
+        Encounter.objects.filter(started_at__gte=start, started_at__lt=end)
+        .select_related("team")
+        .prefetch_related(Prefetch("dispositions", queryset=Disposition.objects.order_by("code")))
+        .order_by("started_at")
+    )
+    rows: list[dict[str, Any]] = []
+    risk_totals: dict[str, int] = {}
+    disposition_totals: dict[str, int] = {}
+    for e in qs:
+        codes = [{"code": d.code, "apco_code": d.apco_code} for d in e.dispositions.all()]
+        for d in codes:
+            disposition_totals[d["code"]] = disposition_totals.get(d["code"], 0) + 1
+        risk = e.risk_level or "not_screened"
+        risk_totals[risk] = risk_totals.get(risk, 0) + 1
+        rows.append(
+            {
+                "month": timezone.localtime(e.started_at).strftime("%Y-%m"),
+                "kind": e.kind,
+                "team": e.team.call_sign if e.team else None,
+                "linked_to_incident": e.incident_id is not None,
+                "dispositions": codes,
+                "arrest_diverted": e.arrest_diverted,
+                "ed_diverted": e.ed_diverted,
+            }
+        )
+    access_log_record(
+        actor=actor,
+        action=AccessLog.Action.EXPORT,
+        record_type="encounter_export",
+        record_id=f"{start:%Y%m%d}-{end:%Y%m%d}",
+        categories={Category.DISPOSITION, Category.OPERATIONAL},
+    )
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "rows": rows,
+        "totals": {
+            "encounters": len(rows),
+            "risk_levels": risk_totals,
+            "dispositions": disposition_totals,
+            "arrest_diverted": sum(1 for r in rows if r["arrest_diverted"]),
+            "ed_diverted": sum(1 for r in rows if r["ed_diverted"]),
+        },
+    }

@@ -179,6 +179,20 @@ def note_data(note: ClinicalNote, categories: frozenset[str]) -> dict[str, Any]:
     return data
 
 
+def risk_prompts(e: Encounter) -> list[str]:
+    """What DOMAIN.md §4 asks of the clinician for the current risk level, still outstanding."""
+    prompts: list[str] = []
+    if e.risk_level == Encounter.Risk.HIGH:
+        prompts.append("safety_precautions")
+        if not e.dispositions.all():
+            prompts.append("disposition")
+    if e.risk_level in {Encounter.Risk.MODERATE, Encounter.Risk.LOW}:
+        if not e.safety_plans.all():
+            prompts.append("safety_plan")
+        prompts += ["referral", "follow_up"]
+    return prompts
+
+
 def encounter_data(view: EncounterView) -> dict[str, Any]:
     e: Encounter = view.encounter
     cats = view.categories
@@ -213,6 +227,7 @@ def encounter_data(view: EncounterView) -> dict[str, Any]:
         data["high_risk"] = e.is_high_risk
     if Category.RISK in cats:
         data["risk_level"] = e.risk_level or None
+        data["prompts"] = risk_prompts(e)
         data["screens"] = ScreenOutput(list(e.screens.all()), many=True).data
         ivc = IvcRecord.objects.filter(encounter=e).first()
         data["ivc"] = IvcOutput(ivc).data if ivc else None

@@ -35,6 +35,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         apis.EncounterBreakGlassApi.as_view(),
         name="clinical-break-glass",
     ),
+    path("clinical/exports/encounters/", apis.EncounterExportApi.as_view(), name="clinical-export-encounters"),
     path("clinical/notes/<uuid:note_id>/", apis.NoteDetailApi.as_view(), name="clinical-note"),
     path("clinical/notes/<uuid:note_id>/sign/", apis.NoteSignApi.as_view(), name="clinical-note-sign"),
     path("clinical/notes/<uuid:note_id>/cosign/", apis.NoteCosignApi.as_view(), name="clinical-note-cosign"),

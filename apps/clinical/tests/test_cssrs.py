@@ -146,3 +146,19 @@ def test_lowering_or_unexplained_override_is_refused(
     assert res.status_code == 400, res.json()
     assert (field or "override_reason") in res.json()["errors"]
     assert not CssrsScreen.objects.exists()
+
+
+def test_moderate_risk_prompts_safety_plan_referral_and_follow_up(
+    api: Any, clinician_a: Any, encounter_a: Encounter
+) -> None:
+    body = {
+        "q1_wish_dead": True,
+        "q2_active_thoughts": True,
+        "q3_method": True,
+        "q4_intent": False,
+        "q5_plan": False,
+        "q6_behavior": False,
+    }
+    res = write(api(clinician_a), "post", f"/api/v1/clinical/encounters/{encounter_a.pk}/screens/", body)
+    assert res.json()["risk_level"] == "moderate"
+    assert res.json()["prompts"] == ["safety_plan", "referral", "follow_up"]

@@ -6,6 +6,7 @@ either in any byte of any response, admin page or event payload.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -352,3 +353,36 @@ def test_break_glass_opens_one_record_for_a_limited_time_and_is_flagged(
     assert BreakGlass.objects.get().reviewed_at is None  # waits for review
     time_machine.move_to(BreakGlass.objects.get().expires_at)
     assert MARKER not in sup.get(url).content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_deidentified_export_is_for_analysts_and_supervisors_and_is_logged(
+    api: Any, world: World, role: str
+) -> None:
+    from django.utils import timezone
+
+    from apps.clinical.models import AccessLog
+
+    today = timezone.localdate()
+    res = api(world.users[role]).get(
+        "/api/v1/clinical/exports/encounters/",
+        {"start": (today - dt.timedelta(days=1)).isoformat(), "end": (today + dt.timedelta(days=1)).isoformat()},
+    )
+    if role not in {"analyst", "supervisor", "clinical_supervisor"}:
+        assert res.status_code == 403
+        return
+    assert res.status_code == 200, res.json()
+    body = res.content.decode()
+    for secret in (MARKER, PART2_MARKER, "Jordan", "Rivers", str(world.encounter.pk), str(world.person.pk)):
+        assert secret not in body
+    data = res.json()
+    assert data["totals"]["encounters"] == 1
+    assert data["totals"]["risk_levels"] == {"high": 1}
+    assert "risk_level" not in data["rows"][0]
+    assert data["rows"][0]["dispositions"] == [{"code": "transport_ed", "apco_code": "16"}]
+    assert AccessLog.objects.filter(user=world.users[role], action="export").count() == 1
+
+
+def test_export_refuses_a_backwards_range(api: Any, analyst: Any) -> None:
+    res = api(analyst).get("/api/v1/clinical/exports/encounters/", {"start": "2026-02-01", "end": "2026-01-01"})
+    assert res.status_code == 400 and "end" in res.json()["errors"]
