@@ -198,7 +198,8 @@ def _claim(*, now: dt.datetime, limit: int) -> tuple[uuid.UUID, list[Reminder]]:
     if not ids:
         return token, []
     return token, list(
-        Reminder.objects.filter(claim_token=token, status=Reminder.Status.SENDING)
+        # By primary key (claim_token has no index); the token keeps only the rows this sweep won.
+        Reminder.objects.filter(id__in=ids, claim_token=token, status=Reminder.Status.SENDING)
         .select_related("recipient")
         .order_by("next_attempt_at", "id")
     )
