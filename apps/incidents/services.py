@@ -83,6 +83,9 @@ EVENT_FOR: dict[str, str] = {
     S.CANCELLED: "assignment.cancelled",
 }
 
+# Tolerated difference between the CAD's clock (or a phone's) and ours.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
 # Fields a dispatcher may edit on an incident (and the CAD may update), with their timeline names.
 EDITABLE_FIELDS = (
     "received_at",
@@ -271,6 +274,11 @@ def _validate_values(values: Mapping[str, Any]) -> None:
     received = values.get("received_at")
     if received is not None and (not isinstance(received, dt.datetime) or received.tzinfo is None):
         errors["received_at"] = ["Must be a timezone-aware datetime."]
+    elif received is not None and received > timezone.now() + CLOCK_SKEW:
+        errors["received_at"] = ["A call cannot be received in the future."]
+    dob = values.get("subject_dob")
+    if dob is not None and dob > timezone.now().date():
+        errors["subject_dob"] = ["Date of birth cannot be in the future."]
     if errors:
         raise Invalid("Invalid incident.", errors=errors)
 
