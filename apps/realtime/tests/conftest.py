@@ -79,3 +79,15 @@ async def connect_hello(
 def session_key() -> Callable[[Any], Any]:
     """``await session_key(user)``: a signed-in session's key."""
     return database_sync_to_async(session_key_for)
+
+
+@pytest.fixture(autouse=True)
+def role_groups(db: Any) -> None:
+    """A ``transaction=True`` test flushes the tables, including the role groups the accounts
+    migration created; the next test's personas would silently get no role. Recreate them."""
+    from django.contrib.auth.models import Group
+
+    from apps.accounts.roles import ALL_ROLES
+
+    for name in ALL_ROLES:
+        Group.objects.get_or_create(name=name)

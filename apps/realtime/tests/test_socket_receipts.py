@@ -1,0 +1,89 @@
+"""Per-device receipts over the socket, and the idle-socket regression (redis-py 8 socket_timeout)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import transaction
+
+from apps.realtime.escalation import escalation_start
+from apps.realtime.models import Escalation, Receipt
+from apps.realtime.services import event_emit
+
+from .conftest import connect_hello, emit, receive_events
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@database_sync_to_async
+def offer_to(users: list[Any]) -> Escalation:
+    with transaction.atomic():
+        events = event_emit(type="assignment.offered", recipients=users, data={"incident_id": 3})
+        return escalation_start(subject="test:3", event_uid=events[0].uid, recipients=users)
+
+
+async def test_ack_and_seen_on_the_socket_are_recorded_per_device_and_shown_live_to_dispatchers(
+    officer_a: Any, clinician_a: Any, dispatcher: Any, session_key: Any
+) -> None:
+    device = str(uuid.uuid4())
+    board, _ = await connect_hello(await session_key(dispatcher))
+    phone, _ = await connect_hello(await session_key(officer_a), device=device)
+    esc = await offer_to([officer_a, clinician_a])
+    (frame,) = await receive_events(phone, 1)
+    await phone.send_json_to({"type": "ack", "cursor": frame["cursor"]})
+    (delivered,) = await receive_events(board, 1)
+    assert delivered["event_type"] == "delivery.updated"
+    assert delivered["data"]["device_id"] == device and delivered["data"]["seen_at"] is None
+    await phone.send_json_to({"type": "seen", "cursor": frame["cursor"]})
+    (seen,) = await receive_events(board, 1)
+    assert seen["data"]["seen_at"] and seen["data"]["subject"] == "test:3"
+    receipt = await database_sync_to_async(Receipt.objects.get)(device_id=device)
+    assert receipt.delivered_at and receipt.seen_at
+    await database_sync_to_async(esc.refresh_from_db)()
+    assert esc.acknowledged_at is not None
+    for ws in (board, phone):
+        await ws.disconnect()
+
+
+async def test_acks_of_ordinary_events_write_nothing(officer_a: Any, session_key: Any) -> None:
+    ws, _ = await connect_hello(await session_key(officer_a), device=str(uuid.uuid4()))
+    await emit("chat", [officer_a], {"n": 1})
+    (frame,) = await receive_events(ws, 1)
+    await ws.send_json_to({"type": "ack", "cursor": frame["cursor"]})
+    await ws.send_json_to({"type": "ping"})
+    assert (await receive_events_or_pong(ws)) == "pong"
+    assert not await database_sync_to_async(Receipt.objects.exists)()
+    await ws.disconnect()
+
+
+async def receive_events_or_pong(ws: Any) -> str:
+    frame = await ws.receive_json_from(timeout=2)
+    return str(frame["type"])
+
+
+async def test_a_bad_ack_is_closed_with_4400(officer_a: Any, session_key: Any) -> None:
+    ws, _ = await connect_hello(await session_key(officer_a))
+    await ws.send_json_to({"type": "ack", "cursor": "7"})
+    assert (await ws.receive_json_from(timeout=2))["type"] == "error"
+    assert await ws.receive_output(timeout=2) == {"type": "websocket.close", "code": 4400}
+
+
+@pytest.mark.redis
+async def test_an_idle_socket_held_15s_still_receives_through_redis(
+    officer_a: Any, session_key: Any, settings: Any
+) -> None:
+    """redis-py 8's default 5 s socket_timeout cut idle channel-layer reads (PITFALLS.md); settings
+    set it to None. Catch-up and heartbeats are pushed out of the window so only the doorbell counts."""
+    settings.EVENTS_CATCHUP_SECONDS = 3600
+    settings.EVENTS_HEARTBEAT_SECONDS = 3600
+    assert "Redis" in settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    ws, _ = await connect_hello(await session_key(officer_a))
+    await asyncio.sleep(15)
+    await emit("t", [officer_a], {"n": 1})
+    (frame,) = await receive_events(ws, 1, timeout=2)
+    assert frame["data"] == {"n": 1}
+    await ws.disconnect()
