@@ -30,4 +30,7 @@ class AwareDateTimeField(serializers.DateTimeField):
         elif isinstance(value, dt.datetime) and value.tzinfo is None:
             self.fail("naive")
         result: dt.datetime = super().to_internal_value(value)
-        return result
+        # DRF hands back the moment in America/New_York. In the repeated fall-back hour that value
+        # carries fold=1, and Python then answers == with a UTC datetime of the same instant as
+        # False (PEP 495); UTC has no folds, so services compare and subtract safely.
+        return result.astimezone(dt.UTC)
