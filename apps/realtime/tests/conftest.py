@@ -78,7 +78,8 @@ async def connect_hello(
 @pytest.fixture
 def session_key() -> Callable[[Any], Any]:
     """``await session_key(user)``: a signed-in session's key."""
-    return database_sync_to_async(session_key_for)
+    make: Callable[[Any], Any] = database_sync_to_async(session_key_for)
+    return make
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -17,7 +18,7 @@ ENDPOINT = "https://push.example.test/send/abc"
 
 
 @pytest.fixture(autouse=True)
-def vapid(tmp_path: Any, settings: Any) -> None:
+def vapid(tmp_path: Any, settings: Any) -> Iterator[None]:
     settings.WEBPUSH_VAPID_KEY_FILE = tmp_path / "vapid.json"
     settings.WEBPUSH_VAPID_PRIVATE_KEY = ""
     settings.WEBPUSH_VAPID_PUBLIC_KEY = ""

@@ -108,7 +108,7 @@ async def test_a_dropped_doorbell_is_healed_by_the_next_one(officer_a: Any, sess
     ws, _ = await connect_hello(await session_key(officer_a))
     layer = get_channel_layer()
     real = layer.group_send
-    dropped = []
+    dropped: list[dict[str, Any]] = []
 
     async def lossy(group: str, message: dict[str, Any]) -> None:
         if not dropped:

@@ -19,11 +19,13 @@ from .conftest import connect_hello, emit, receive_events
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@database_sync_to_async
-def offer_to(users: list[Any]) -> Escalation:
+def offer_to_sync(users: list[Any]) -> Escalation:
     with transaction.atomic():
         events = event_emit(type="assignment.offered", recipients=users, data={"incident_id": 3})
         return escalation_start(subject="test:3", event_uid=events[0].uid, recipients=users)
+
+
+offer_to = database_sync_to_async(offer_to_sync)
 
 
 async def test_ack_and_seen_on_the_socket_are_recorded_per_device_and_shown_live_to_dispatchers(
