@@ -340,3 +340,21 @@ def test_shift_times_come_back_in_utc_from_the_service(book: Callable[..., Any])
     shift = book(ny(2026, 10, 31, 20), ny(2026, 11, 1, 8))
     assert shift.starts_at.tzinfo == dt.UTC
     assert shift.duration == dt.timedelta(hours=13)
+
+
+def test_the_database_holds_utc(book: Callable[..., Any]) -> None:
+    from django.db import connection
+
+    shift = book(ny(2026, 3, 7, 20), ny(2026, 3, 8, 8))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),"
+                " to_char(ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM shifts_shift WHERE id = %s",
+                [shift.pk],
+            )
+        else:
+            cursor.execute(
+                "SELECT substr(starts_at, 1, 16), substr(ends_at, 1, 16) FROM shifts_shift WHERE id = %s", [shift.pk]
+            )
+        assert cursor.fetchone() == ("2026-03-08 01:00", "2026-03-08 12:00")
