@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -55,6 +56,7 @@ def _stale_as_conflict(build_current: Callable[[], Any], fn: Callable[[], Any]) 
         raise Conflict(exc.message, errors=exc.errors, current=build_current()) from exc
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.Field):  # type: ignore[type-arg]
     """JSON true/false only ("yes", 1, "true" are refused: a screener answer must be unambiguous)."""
 
@@ -102,7 +104,7 @@ class PersonListApi(APIView):
         q = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         dob = serializers.DateField(required=False, allow_null=True, default=None)
 
-    @extend_schema(parameters=[SearchInput], responses=PersonOutput(many=True))
+    @extend_schema(operation_id="clinical_persons_search", parameters=[SearchInput], responses=PersonOutput(many=True))
     def get(self, request: Request) -> Response:
         params = _parse(self.SearchInput, request.query_params.dict(), strict=False)
         matches = selectors.person_search(actor=_actor(request), q=params["q"], dob=params["dob"])
@@ -183,7 +185,7 @@ class EncounterListApi(APIView):
         incident_id = serializers.IntegerField(required=False, allow_null=True)
         started_at = AwareDateTimeField(required=False)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="clinical_encounters_list", responses={200: dict})
     def get(self, request: Request) -> Response:
         person_id = request.query_params.get("person")
         try:
