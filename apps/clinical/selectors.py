@@ -71,13 +71,16 @@ def _resolve(user: User, encounter_id: uuid.UUID | str) -> EncounterView:
     except (Encounter.DoesNotExist, ValueError, TypeError) as exc:  # a malformed UUID is "not found" too
         raise NotFound("Encounter not found.") from exc
     in_scope = scope is not None and Encounter.objects.filter(scope, pk=encounter.pk).exists()
-    grant = active_break_glass(user, encounter)
+    normal = categories_for(user, encounter) if in_scope else frozenset()
+    # A grant matters only where normal access falls short (out of scope, or no narrative), so
+    # ordinary reads are never mislabelled as emergency access in the log.
+    grant = active_break_glass(user, encounter) if Category.NARRATIVE not in normal else None
     if not in_scope and grant is None:
         raise NotFound("Encounter not found.")
+    if grant is None:
+        return EncounterView(encounter=encounter, categories=normal)
     return EncounterView(
-        encounter=encounter,
-        categories=categories_for(user, encounter, break_glass=grant is not None),
-        break_glass=grant is not None,
+        encounter=encounter, categories=categories_for(user, encounter, break_glass=True), break_glass=True
     )
 
 

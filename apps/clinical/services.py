@@ -41,7 +41,15 @@ from .models import (
     PersonMerge,
     SafetyPlan,
 )
-from .policy import BREAK_GLASS_ROLES, CLINICAL_WRITERS, Actor, Category, encounter_scope_q, event_payload_for
+from .policy import (
+    BREAK_GLASS_ROLES,
+    CLINICAL_WRITERS,
+    Actor,
+    Category,
+    categories_for,
+    encounter_scope_q,
+    event_payload_for,
+)
 from .selectors import EncounterView, encounter_for_write
 
 log = logging.getLogger(__name__)
@@ -881,6 +889,13 @@ def break_glass_open(*, actor: Actor, encounter_id: uuid.UUID, reason: str) -> B
     encounter = Encounter.objects.filter(pk=encounter_id).first()
     if encounter is None:
         raise NotFound("Encounter not found.")
+    scope = encounter_scope_q(actor.user)
+    if (
+        scope is not None
+        and Encounter.objects.filter(scope, pk=encounter.pk).exists()
+        and Category.NARRATIVE in categories_for(actor.user, encounter)
+    ):
+        raise Conflict("You already have access to this encounter; no break-glass needed.", current=None)
     now = timezone.now()
     grant = BreakGlass.objects.create(
         user=actor.user,
