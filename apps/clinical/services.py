@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -54,6 +54,8 @@ from .selectors import EncounterView, encounter_for_write
 
 log = logging.getLogger(__name__)
 
+_M = TypeVar("_M", bound=Model)
+
 MAX_SECTION_CHARS = 20_000
 MAX_LIST_ITEMS = 50
 MAX_ITEM_CHARS = 500
@@ -91,6 +93,19 @@ def _check_revision(instance: Model, based_on: int | None) -> None:
         raise Invalid("The revision your edit is based on is required.", errors={"revision": ["Required."]})
     if based_on != instance.revision:  # type: ignore[attr-defined]
         raise StaleRevision(instance, based_on=based_on)
+
+
+def _insert(model: type[_M], **values: Any) -> _M:
+    """INSERT a row whose id the client chose. The exists() checks before it give the friendly
+    answer; this catches the race where another request inserts the same id in between (two
+    devices, or two keys for one write), which would otherwise surface as a 500."""
+    try:
+        with transaction.atomic():
+            return model._default_manager.create(**values)
+    except IntegrityError as exc:
+        raise Conflict(
+            f"A {model._meta.verbose_name} with this id already exists.", current={"id": str(values.get("id"))}
+        ) from exc
 
 
 def _require_roles(user: User, roles: frozenset[str] | set[str], what: str) -> None:
@@ -178,7 +193,11 @@ def person_create(*, actor: Actor, data: Mapping[str, Any], person_id: uuid.UUID
     _person_apply(person, data)
     if Person.objects.filter(pk=person.pk).exists():
         raise Conflict("A person with this id already exists.", current={"id": str(person.pk)})
-    person.save(force_insert=True)
+    try:
+        with transaction.atomic():
+            person.save(force_insert=True)
+    except IntegrityError as exc:  # the same id inserted concurrently
+        raise Conflict("A person with this id already exists.", current={"id": str(person.pk)}) from exc
     _log(actor, AccessLog.Action.WRITE, person, None, {Category.SUBJECT})
     return person
 
@@ -310,7 +329,8 @@ def encounter_create(
         raise Invalid("The encounter is not valid.", errors=errors)
     if Encounter.objects.filter(pk=encounter_id).exists():
         raise Conflict("An encounter with this id already exists.", current={"id": str(encounter_id)})
-    encounter = Encounter.objects.create(
+    encounter = _insert(
+        Encounter,
         id=encounter_id,
         kind=kind,
         person=person,
@@ -420,7 +440,7 @@ def note_create(
     if ClinicalNote.objects.filter(pk=note_id).exists():
         # The same client UUID without the same Idempotency-Key: a second device or a bug. Never overwrite.
         raise Conflict("A note with this id already exists.", current={"id": str(note_id)})
-    note = ClinicalNote.objects.create(id=note_id, encounter=view.encounter, format=fmt, author=actor.user, **content)
+    note = _insert(ClinicalNote, id=note_id, encounter=view.encounter, format=fmt, author=actor.user, **content)
     encounter = view.encounter
     if encounter.closed_at is not None:
         _schedule_unsigned_note_reminder(note, encounter)
@@ -575,8 +595,8 @@ def addendum_create(
         )
     if Addendum.objects.filter(pk=addendum_id).exists():
         raise Conflict("An addendum with this id already exists.", current={"id": str(addendum_id)})
-    addendum = Addendum.objects.create(
-        id=addendum_id, note=note, kind=kind, reason=reason.strip(), text=text, author=actor.user
+    addendum = _insert(
+        Addendum, id=addendum_id, note=note, kind=kind, reason=reason.strip(), text=text, author=actor.user
     )
     _log(actor, AccessLog.Action.WRITE, addendum, note.encounter, {Category.NARRATIVE})
     return addendum
@@ -696,7 +716,8 @@ def safety_plan_create(
     encounter = view.encounter
     if encounter.person_id:
         SafetyPlan.objects.filter(person_id=encounter.person_id, is_active=True).update(is_active=False)
-    plan = SafetyPlan.objects.create(
+    plan = _insert(
+        SafetyPlan,
         id=plan_id,
         person_id=encounter.person_id,
         encounter=encounter,

@@ -223,8 +223,57 @@ def test_the_database_refuses_raw_updates_and_deletes_of_a_signed_note(
     ):
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [note_a.pk])
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM clinical_accesslog")
+    write(
+        api(clinician_a),
+        "post",
+        f"/api/v1/clinical/notes/{note_a.pk}/addenda/",
+        {"id": str(uuid.uuid4()), "kind": "addendum", "reason": "more", "text": "Extra"},
+    )
+    for sql in (
+        "DELETE FROM clinical_accesslog",
+        "UPDATE clinical_accesslog SET user_agent = 'x'",
+        "UPDATE clinical_addendum SET reason = 'rewritten'",
+        "UPDATE clinical_addendum SET text = 'rewritten'",
+        "DELETE FROM clinical_addendum",
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    # Co-signing (the one permitted change) still works through the trigger.
+    ClinicalNote.objects.filter(pk=note_a.pk).update(cosigned_by=clinician_a, cosigned_at=note_a.created_at)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ClinicalNote.objects.filter(pk=note_a.pk).update(cosigned_by=None, cosigned_at=None)
     note_a.refresh_from_db()
     assert note_a.status == "signed"
     assert note_a.sections["plan"] == "Referral"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_devices_creating_one_note_id_at_once_get_201_and_409_never_500(
+    api: Any, clinician_a: Any, encounter_a: Encounter
+) -> None:
+    import threading
+
+    for _ in range(3):
+        nid = str(uuid.uuid4())
+        barrier = threading.Barrier(4)
+        codes: list[int] = []
+
+        def device(nid: str = nid, barrier: threading.Barrier = barrier, codes: list[int] = codes) -> None:
+            try:
+                client = api(clinician_a)
+                barrier.wait()
+                body = {"id": nid, "format": "dap", "sections": {"data": "x"}}
+                codes.append(
+                    write(client, "post", f"/api/v1/clinical/encounters/{encounter_a.pk}/notes/", body).status_code
+                )
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=device) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(codes) == [201, 409, 409, 409], codes
+        assert ClinicalNote.objects.filter(pk=nid).count() == 1
