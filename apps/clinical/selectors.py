@@ -13,6 +13,7 @@ from typing import Any
 
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -40,6 +41,7 @@ from .policy import (
     active_break_glass,
     categories_for,
     encounter_scope_q,
+    may_read_part2,
 )
 
 
@@ -243,21 +245,28 @@ class PersonView:
     merged_from: list[Person] = field(default_factory=list)
 
 
-def _open_referrals(person: Person) -> list[dict[str, Any]]:
-    """Open referrals from apps.referrals when that app defines them (it is built separately)."""
+OPEN_REFERRAL_STATUSES = ("made", "scheduled")
+# A referral to substance-use treatment discloses Part 2 information by its type alone.
+PART2_REFERRAL_TYPES = ("substance_use_treatment",)
+
+
+def _open_referrals(person: Person, user: User) -> list[dict[str, Any]]:
+    """Open referrals from apps.referrals (built separately): type, agency, status and dates only,
+    never their notes. Empty if that app's table is not there yet."""
     model_label = "referrals.Referral"  # a variable: the app may not define it (yet)
     try:
         referral = django_apps.get_model(model_label)
     except LookupError:
         return []
-    field_names = {f.name for f in referral._meta.get_fields()}
-    if "person" not in field_names:
+    qs = referral._default_manager.filter(person=person, status__in=OPEN_REFERRAL_STATUSES)
+    if not may_read_part2(user):
+        qs = qs.exclude(type__in=PART2_REFERRAL_TYPES)
+    try:
+        with transaction.atomic():  # a savepoint: a missing table must not poison the request
+            rows = list(qs.values("id", "type", "agency_id", "status", "made_at", "encounter_id")[:50])
+    except DatabaseError:
         return []
-    qs = referral._default_manager.filter(person=person)
-    if "status" in field_names:
-        qs = qs.exclude(status__in=["linked", "declined", "unreachable", "closed"])
-    wanted = [f for f in ("id", "type", "agency", "status", "made_at") if f in field_names]
-    return [dict(row) for row in qs.values(*wanted)[:50]]
+    return [{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in row.items()} for row in rows]
 
 
 def person_get(*, actor: Actor, person_id: uuid.UUID | str) -> PersonView:
@@ -290,7 +299,7 @@ def person_get(*, actor: Actor, person_id: uuid.UUID | str) -> PersonView:
         encounters=encounters,
         safety_plan=plan if plan_visible else None,
         safety_plan_elsewhere=plan if plan is not None and not plan_visible else None,
-        open_referrals=_open_referrals(person),
+        open_referrals=_open_referrals(person, actor.user),
         merged_from=list(Person.objects.filter(merged_into=person)),
     )
 

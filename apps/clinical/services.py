@@ -244,12 +244,19 @@ def person_merge(*, actor: Actor, survivor_id: uuid.UUID, duplicate_id: uuid.UUI
         raise Conflict(
             "One of these records was already merged.", current={"survivor": str(survivor.merged_into_id or "")}
         )
-    moved = {
-        "encounters": [str(i) for i in duplicate.encounters.values_list("id", flat=True)],
-        "safety_plans": [str(i) for i in duplicate.safety_plans.values_list("id", flat=True)],
-    }
-    Encounter.objects.filter(person=duplicate).update(person=survivor)
-    SafetyPlan.objects.filter(person=duplicate).update(person=survivor)
+    # Every row in any app that points at the duplicate (encounters, safety plans, referrals, ...)
+    # moves to the survivor; the merge history and the merged_into pointers stay as they are.
+    moved: dict[str, list[str]] = {}
+    for relation in Person._meta.related_objects:
+        if not relation.one_to_many or relation.related_model in (Person, PersonMerge):
+            continue
+        related_model = relation.related_model
+        field_name = relation.field.name
+        rows = related_model._default_manager.filter(**{field_name: duplicate})
+        ids = [str(pk) for pk in rows.values_list("pk", flat=True)]
+        if ids:
+            rows.update(**{field_name: survivor})
+            moved[related_model._meta.label_lower] = ids
     aliases = list(survivor.aliases)
     for name in [duplicate.display_name, *duplicate.aliases]:
         if name and name != survivor.display_name and name not in aliases:

@@ -72,3 +72,15 @@ def note_a(api: Callable[[Any], APIClient], clinician_a: Any, encounter_a: Any) 
     )
     assert res.status_code == 201, res.json()
     return ClinicalNote.objects.get(pk=nid)
+
+
+@pytest.fixture(autouse=True)
+def role_groups(db: Any) -> None:
+    """A ``transaction=True`` test flushes the role groups the accounts migration made; recreate
+    them so later tests' personas really hold their roles."""
+    from django.contrib.auth.models import Group
+
+    from apps.accounts.roles import ALL_ROLES
+
+    for name in ALL_ROLES:
+        Group.objects.get_or_create(name=name)

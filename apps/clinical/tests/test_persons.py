@@ -60,7 +60,7 @@ def test_merge_keeps_history_and_moves_encounters(api: Any, clinician_a: Any, te
     assert str(Encounter.objects.get(pk=eid).person_id) == keep
     merge = PersonMerge.objects.get()
     assert merge.duplicate_snapshot["phone"] == "919-555-0100"
-    assert merge.moved["encounters"] == [eid]
+    assert merge.moved["clinical.encounter"] == [eid]
     assert str(Person.objects.get(pk=dup).merged_into_id) == keep
     # The old id still resolves (to the survivor), and merging again is a conflict.
     assert c.get(f"/api/v1/clinical/persons/{dup}/").json()["id"] == keep
