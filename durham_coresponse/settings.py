@@ -342,3 +342,25 @@ CELERY_BEAT_SCHEDULE["reminders-recover-stuck"] = {
 # --- Foundation: OpenAPI component names (apps.core.schema) ----------------------------------------
 # Nested Input/Output serializers are named after their api class, so apps never collide.
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "apps.core.schema.AutoSchema"
+
+# --- Referrals and care navigation (apps.referrals; docs/referrals.md) -----------------------------
+# The follow-up policy (DOMAIN.md §5, configurable): hours until first contact, days for linkage checks.
+REFERRALS_FOLLOWUP_POLICY = {
+    "high_risk_contact_hours": env_float("REFERRALS_HIGH_RISK_CONTACT_HOURS", 24.0),
+    "ivc_released_contact_hours": env_float("REFERRALS_IVC_RELEASED_CONTACT_HOURS", 24.0),
+    "referral_contact_hours": env_float("REFERRALS_REFERRAL_CONTACT_HOURS", 48.0),
+    "ed_linkage_check_days": [7, 30],
+}
+# Failed attempts (no answer, wrong number) after which a follow-up is closed as unreachable.
+REFERRALS_MAX_FAILED_ATTEMPTS = int(os.environ.get("REFERRALS_MAX_FAILED_ATTEMPTS", "3"))
+# Reminder to the assignee this long before the due time; escalation to supervisors this long after.
+REFERRALS_REMINDER_BEFORE_HOURS = env_float("REFERRALS_REMINDER_BEFORE_HOURS", 4.0)
+REFERRALS_OVERDUE_GRACE_HOURS = env_float("REFERRALS_OVERDUE_GRACE_HOURS", 4.0)
+# The policy sweep picks up triggers recorded in the clinical app (high risk, IVC release, ED transport)
+# within this look-back; each rule creates its task once (unique policy key), so overlap is harmless.
+REFERRALS_POLICY_LOOKBACK_HOURS = env_float("REFERRALS_POLICY_LOOKBACK_HOURS", 72.0)
+CELERY_BEAT_SCHEDULE["referrals-followup-policy-sweep"] = {
+    "task": "referrals.followup_policy_sweep",
+    "schedule": 300.0,
+    "options": {"expires": 290},
+}

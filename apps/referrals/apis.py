@@ -1,0 +1,370 @@
+"""Referrals and care-navigation API: parse, call one service or selector, shape output.
+
+Every write needs an ``Idempotency-Key`` header (apps/core/idempotency.py), so the PWA outbox can
+retry safely; a referral may also carry a client-generated UUID ``id`` for offline creation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.permissions import HasRole, request_user
+from apps.clinical.policy import ENCOUNTER_READERS, Actor
+from apps.core.errors import Invalid
+from apps.core.fields import AwareDateTimeField
+from apps.core.idempotency import idempotent_response
+from apps.core.pagination import Pagination
+
+from . import selectors, services
+from .models import Agency, FollowUp, FollowUpAttempt, Referral, ReferralType
+from .policy import QUEUE_ROLES, SUPERVISOR_ROLES, WRITER_ROLES
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True, description="Client-generated unique key."
+)
+
+
+def _actor(request: Request) -> Actor:
+    return Actor.from_request(request, request_user(request))
+
+
+def _parse(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
+    """Validate ``data``; unknown keys are refused (a typo must not be silently dropped)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    if hasattr(data, "keys"):
+        unknown = sorted(set(data.keys()) - set(serializer.fields))
+        if unknown:
+            raise Invalid("Unknown fields.", errors={k: ["Unknown field."] for k in unknown})
+    return dict(serializer.validated_data)
+
+
+# --- output shapes ---------------------------------------------------------------------------------
+
+
+def referral_data(referral: Referral, *, details: bool, history: bool = False) -> dict[str, Any]:
+    """Existence, status and timing for every operational role; the rest for clinical roles only."""
+    data: dict[str, Any] = {
+        "id": str(referral.pk),
+        "encounter_id": str(referral.encounter_id),
+        "status": referral.status,
+        "made_at": referral.made_at,
+        "status_changed_at": referral.status_changed_at,
+    }
+    if details:
+        data |= {
+            "person_id": str(referral.person_id),
+            "type": referral.type,
+            "agency": (
+                {"id": referral.agency.pk, "name": referral.agency.name, "phone": referral.agency.phone}
+                if referral.agency
+                else None
+            ),
+            "notes": referral.notes,
+            "status_reason": referral.status_reason,
+            "scheduled_for": referral.scheduled_for,
+            "made_by": {"id": referral.made_by_id, "name": referral.made_by.display_name},
+        }
+        if history:
+            data["history"] = [
+                {"from": c.from_status, "to": c.to_status, "reason": c.reason, "at": c.at, "by": c.by_id}
+                for c in referral.changes.all()
+            ]
+    return data
+
+
+def followup_data(followup: FollowUp, *, details: bool, attempts: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": followup.pk,
+        "encounter_id": str(followup.encounter_id),
+        "referral_id": str(followup.referral_id) if followup.referral_id else None,
+        "due_at": followup.due_at,
+        "status": followup.status,
+        "assignee": {"id": followup.assignee_id, "name": followup.assignee.display_name},
+        "attempt_count": getattr(followup, "attempt_count", None),
+        "failed_attempts": followup.failed_attempts,
+        "closed_at": followup.closed_at,
+    }
+    if details:
+        data |= {
+            "reason": followup.reason,
+            "closed_reason": followup.closed_reason,
+            "person": (
+                {"id": str(followup.person.pk), "name": followup.person.display_name, "phone": followup.person.phone}
+                if followup.person
+                else None
+            ),
+            "referral_type": followup.referral.type if followup.referral else None,
+            "agency": followup.referral.agency.name if followup.referral and followup.referral.agency else None,
+        }
+        if attempts:
+            data["attempts"] = [
+                {
+                    "id": a.pk,
+                    "at": a.at,
+                    "method": a.method,
+                    "outcome": a.outcome,
+                    "note": a.note,
+                    "by": {"id": a.by_id, "name": a.by.display_name},
+                }
+                for a in followup.attempts.all()
+            ]
+    return data
+
+
+def _followup_out(request: Request, followup_id: int) -> dict[str, Any]:
+    followup, details = selectors.followup_get(actor=_actor(request), followup_id=followup_id)
+    return followup_data(followup, details=details, attempts=True)
+
+
+def _referral_out(request: Request, referral_id: uuid.UUID) -> dict[str, Any]:
+    referral, details = selectors.referral_get(actor=_actor(request), referral_id=referral_id)
+    return referral_data(referral, details=details, history=True)
+
+
+# --- agencies --------------------------------------------------------------------------------------
+
+
+class AgencyListApi(APIView):
+    """The agency directory (active agencies), for the referral form. Edited in the admin."""
+
+    permission_classes = [HasRole.of(*WRITER_ROLES, *SUPERVISOR_ROLES)]
+
+    class Output(serializers.ModelSerializer[Agency]):
+        class Meta:
+            model = Agency
+            fields = ["id", "name", "type", "phone", "email", "address", "hours"]
+
+    @extend_schema(responses=Output(many=True))
+    def get(self, request: Request) -> Response:
+        return Response({"results": self.Output(Agency.objects.filter(is_active=True), many=True).data})
+
+
+# --- referrals -------------------------------------------------------------------------------------
+
+
+class ReferralInput(serializers.Serializer[Any]):
+    id = serializers.UUIDField(required=False, help_text="Client-generated, for offline creation.")
+    type = serializers.ChoiceField(choices=ReferralType.choices)
+    agency_id = serializers.IntegerField(required=False, allow_null=True)
+    person_id = serializers.UUIDField(required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.NOTE_MAX)
+    made_at = AwareDateTimeField(required=False)
+
+
+def _create_referral(request: Request, data: dict[str, Any], encounter_id: uuid.UUID) -> tuple[int, Any]:
+    referral = services.referral_create(
+        actor=_actor(request),
+        encounter_id=encounter_id,
+        referral_id=data.get("id"),
+        type=data["type"],
+        agency_id=data.get("agency_id"),
+        person_id=data.get("person_id"),
+        notes=data.get("notes", ""),
+        made_at=data.get("made_at"),
+    )
+    return status.HTTP_201_CREATED, _referral_out(request, referral.pk)
+
+
+class ReferralListApi(APIView):
+    permission_classes = [HasRole.of(*ENCOUNTER_READERS)]
+
+    class Filters(serializers.Serializer[Any]):
+        encounter = serializers.UUIDField(required=False)
+        person = serializers.UUIDField(required=False)
+
+    class Input(ReferralInput):
+        encounter_id = serializers.UUIDField()
+
+    @extend_schema(operation_id="referrals_list", parameters=[Filters], responses={200: dict})
+    def get(self, request: Request) -> Response:
+        filters = self.Filters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        referrals, details = selectors.referral_list(
+            actor=_actor(request),
+            encounter_id=filters.validated_data.get("encounter"),
+            person_id=filters.validated_data.get("person"),
+        )
+        return Response({"results": [referral_data(r, details=details) for r in referrals]})
+
+    @extend_schema(
+        operation_id="referrals_create", request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER]
+    )
+    def post(self, request: Request) -> Response:
+        if not request_user(request).roles & WRITER_ROLES:
+            raise PermissionDenied("Your role does not allow this.")
+
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            return _create_referral(request, data, data["encounter_id"])
+
+        return idempotent_response(request, run)
+
+
+class EncounterReferralsApi(APIView):
+    permission_classes = [HasRole.of(*WRITER_ROLES)]
+
+    @extend_schema(
+        operation_id="encounter_referrals_create",
+        request=ReferralInput,
+        responses={201: dict},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            return _create_referral(request, _parse(ReferralInput, request.data), encounter_id)
+
+        return idempotent_response(request, run)
+
+
+class ReferralDetailApi(APIView):
+    permission_classes = [HasRole.of(*ENCOUNTER_READERS)]
+
+    @extend_schema(operation_id="referrals_retrieve", responses={200: dict})
+    def get(self, request: Request, referral_id: uuid.UUID) -> Response:
+        return Response(_referral_out(request, referral_id))
+
+
+class ReferralStatusApi(APIView):
+    permission_classes = [HasRole.of(*WRITER_ROLES)]
+
+    class Input(serializers.Serializer[Any]):
+        status = serializers.ChoiceField(choices=Referral.Status.choices)
+        reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.REASON_MAX)
+        scheduled_for = AwareDateTimeField(required=False, allow_null=True, default=None)
+
+    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, referral_id: uuid.UUID) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            services.referral_status_set(
+                actor=_actor(request),
+                referral_id=referral_id,
+                status=data["status"],
+                reason=data["reason"],
+                scheduled_for=data["scheduled_for"],
+            )
+            return status.HTTP_200_OK, _referral_out(request, referral_id)
+
+        return idempotent_response(request, run)
+
+
+# --- follow-ups ------------------------------------------------------------------------------------
+
+
+class FollowUpListApi(APIView):
+    """The care-navigation queue (``bucket``: due_today / overdue / upcoming in America/New_York)."""
+
+    permission_classes = [HasRole.of(*QUEUE_ROLES)]
+
+    class Filters(serializers.Serializer[Any]):
+        bucket = serializers.ChoiceField(choices=selectors.BUCKETS, required=False)
+        assignee = serializers.RegexField(r"^(me|[0-9]{1,12})$", required=False, help_text="A user id, or 'me'.")
+        status = serializers.ChoiceField(choices=FollowUp.Status.choices, required=False, default="open")
+
+    @extend_schema(operation_id="followups_list", parameters=[Filters], responses={200: dict})
+    def get(self, request: Request) -> Response:
+        user = request_user(request)
+        filters = self.Filters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        params = filters.validated_data
+        assignee = params.get("assignee")
+        assignee_id = user.pk if assignee == "me" else int(assignee) if assignee else None
+        qs = selectors.followup_queue(
+            user=user, bucket=params.get("bucket"), assignee_id=assignee_id, status=params["status"]
+        )
+        return _page(request, self, qs)
+
+
+def _page(request: Request, view: APIView, qs: Any) -> Response:
+    paginator = Pagination()
+    page: list[FollowUp] = paginator.paginate_queryset(qs, request, view=view) or []
+    actor = _actor(request)
+    details = selectors.shows_details(actor.user)
+    if details and page:
+        selectors._log_reads(actor, "followup_list", [(f.pk, f.encounter_id, f.person_id) for f in page])
+    return paginator.get_paginated_response([followup_data(f, details=details) for f in page])
+
+
+class FollowUpOverdueApi(APIView):
+    """Supervisors: every open overdue follow-up across the program."""
+
+    permission_classes = [HasRole.of(*SUPERVISOR_ROLES)]
+
+    @extend_schema(operation_id="followups_overdue", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return _page(request, self, selectors.followups_overdue(user=request_user(request)))
+
+
+class FollowUpDetailApi(APIView):
+    permission_classes = [HasRole.of(*QUEUE_ROLES)]
+
+    @extend_schema(operation_id="followups_retrieve", responses={200: dict})
+    def get(self, request: Request, followup_id: int) -> Response:
+        return Response(_followup_out(request, followup_id))
+
+
+class FollowUpAttemptsApi(APIView):
+    permission_classes = [HasRole.of(*WRITER_ROLES)]
+
+    class Input(serializers.Serializer[Any]):
+        method = serializers.ChoiceField(choices=FollowUpAttempt.Method.choices)
+        outcome = serializers.ChoiceField(choices=FollowUpAttempt.Outcome.choices)
+        at = AwareDateTimeField(required=False)
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.NOTE_MAX)
+
+    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, followup_id: int) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            services.followup_attempt_log(
+                actor=_actor(request),
+                followup_id=followup_id,
+                method=data["method"],
+                outcome=data["outcome"],
+                at=data.get("at"),
+                note=data["note"],
+            )
+            return status.HTTP_201_CREATED, _followup_out(request, followup_id)
+
+        return idempotent_response(request, run)
+
+
+class FollowUpCloseApi(APIView):
+    permission_classes = [HasRole.of(*WRITER_ROLES)]
+
+    class Input(serializers.Serializer[Any]):
+        reason = serializers.CharField(max_length=services.REASON_MAX)
+
+    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, followup_id: int) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            services.followup_close(actor=_actor(request), followup_id=followup_id, reason=data["reason"])
+            return status.HTTP_200_OK, _followup_out(request, followup_id)
+
+        return idempotent_response(request, run)
+
+
+class FollowUpReassignApi(APIView):
+    permission_classes = [HasRole.of(*SUPERVISOR_ROLES)]
+
+    class Input(serializers.Serializer[Any]):
+        assignee_id = serializers.IntegerField(min_value=1)
+
+    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request: Request, followup_id: int) -> Response:
+        def run() -> tuple[int, Any]:
+            data = _parse(self.Input, request.data)
+            services.followup_reassign(actor=_actor(request), followup_id=followup_id, assignee_id=data["assignee_id"])
+            return status.HTTP_200_OK, _followup_out(request, followup_id)
+
+        return idempotent_response(request, run)
