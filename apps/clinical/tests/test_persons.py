@@ -128,3 +128,40 @@ def test_an_incident_encounter_links_to_its_incident_and_walk_ins_stand_alone(
     )
     assert bad.status_code == 400 and "incident_id" in bad.json()["errors"]
     assert Encounter.objects.count() == 2
+
+
+def test_person_view_lists_open_referrals_and_hides_substance_use_ones_without_part2(
+    api: Any, clinician_a: Any, team_a: Any, on_shift_a: Any, make_user: Any
+) -> None:
+    from apps.clinical.policy import Actor
+    from apps.referrals.services import referral_create
+    from apps.teams.models import TeamMembership
+
+    from .conftest import grant_part2
+
+    c = api(clinician_a)
+    pid = _person(c, first_name="Ana", last_name="Diaz")
+    eid = str(uuid.uuid4())
+    write(
+        c,
+        "post",
+        "/api/v1/clinical/encounters/",
+        {"id": eid, "kind": "walk_in", "person_id": pid, "team_id": team_a.pk},
+    )
+    actor = Actor(user=clinician_a)
+    referral_create(actor=actor, encounter_id=uuid.UUID(eid), type="housing")
+    referral_create(actor=actor, encounter_id=uuid.UUID(eid), type="substance_use_treatment")
+    types = sorted(r["type"] for r in c.get(f"/api/v1/clinical/persons/{pid}/").json()["open_referrals"])
+    assert types == ["housing"]
+    reader = make_user("part2_reader", "clinician")
+    TeamMembership.objects.create(team=team_a, user=reader, role="clinician")
+    types = sorted(
+        r["type"] for r in api(grant_part2(reader)).get(f"/api/v1/clinical/persons/{pid}/").json()["open_referrals"]
+    )
+    assert types == ["housing", "substance_use_treatment"]
+    # Merging moves the referrals with the encounters.
+    keep = _person(c, first_name="Ana", last_name="Dias")
+    res = write(c, "post", f"/api/v1/clinical/persons/{keep}/merge/", {"duplicate_id": pid, "reason": "Same person"})
+    assert res.status_code == 200, res.json()
+    assert len(PersonMerge.objects.get().moved["referrals.referral"]) == 2
+    assert [r["type"] for r in c.get(f"/api/v1/clinical/persons/{keep}/").json()["open_referrals"]] == ["housing"]
