@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
@@ -27,7 +28,7 @@ from apps.teams.models import Team
 
 from .models import Shift, ShiftMember
 from .selectors import coverage_gaps
-from .services import MemberSpec, shift_problems, shifts_copy, shifts_generate
+from .services import MemberSpec, _lock_people, shift_problems, shifts_copy, shifts_generate
 
 
 class WindowFilter(admin.SimpleListFilter):
@@ -79,6 +80,10 @@ class ShiftMemberFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
                 specs.append(MemberSpec(user=user, role=role))
         shift: Shift = self.instance
         team = getattr(shift, "team", None) if shift.team_id else None
+        # The admin validates and saves inside one transaction (changeform_view is atomic): lock the
+        # people as shift_create does, so two supervisors saving at once cannot double-book someone.
+        if transaction.get_connection().in_atomic_block:
+            _lock_people(specs)
         problems = shift_problems(
             team=team,
             starts_at=shift.starts_at,
