@@ -130,7 +130,8 @@ class Gap:
 
     @property
     def hours(self) -> float:
-        return (self.ends_at - self.starts_at).total_seconds() / 3600
+        # In UTC: two local datetimes subtract by wall clock (a fall-back day would be 24 h, not 25 h).
+        return (self.ends_at.astimezone(dt.UTC) - self.starts_at.astimezone(dt.UTC)).total_seconds() / 3600
 
 
 def coverage_gaps(*, start: dt.datetime, end: dt.datetime) -> list[Gap]:

@@ -131,3 +131,14 @@ def test_overlapping_shifts_of_two_teams_leave_no_gap(
         ny(2026, 6, 1, 12), ny(2026, 6, 2, 2), team=team_b, members=[(clinician_b, "clinician"), (officer_b, "officer")]
     )
     assert coverage_gaps(start=ny(2026, 6, 1), end=ny(2026, 6, 2)) == []
+
+
+def test_an_uncovered_fall_back_day_is_a_25_hour_gap() -> None:
+    gaps = coverage_gaps(start=ny(2026, 11, 1), end=ny(2026, 11, 2))
+    assert [g.hours for g in gaps] == [25.0]
+
+
+def test_an_uncovered_spring_forward_night_counts_real_hours(book: Callable[..., Any]) -> None:
+    book(ny(2026, 3, 8, 8), ny(2026, 3, 8, 20))
+    gaps = coverage_gaps(start=ny(2026, 3, 8), end=ny(2026, 3, 9))
+    assert [g.hours for g in gaps] == [7.0, 4.0]  # 00:00–08:00 lost an hour to the clock change
