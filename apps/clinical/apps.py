@@ -29,12 +29,13 @@ class ClinicalConfig(AppConfig):
 
             return not ClinicalNote.objects.filter(pk=reminder.subject_id, status=ClinicalNote.Status.DRAFT).exists()
 
-        def custody_recorded(reminder: Reminder) -> bool:
+        def ivc_window_closed(reminder: Reminder) -> bool:
             from .models import IvcRecord
 
+            waiting_for = "first_exam_at" if ":exam:" in reminder.dedupe_key else "custody_taken_at"
             return not IvcRecord.objects.filter(
-                pk=reminder.subject_id, custody_taken_at__isnull=True, outcome=IvcRecord.Outcome.PENDING
+                pk=reminder.subject_id, outcome=IvcRecord.Outcome.PENDING, **{f"{waiting_for}__isnull": True}
             ).exists()
 
         register_obsolescence_check("clinical.clinicalnote", note_signed)
-        register_obsolescence_check("clinical.ivcrecord", custody_recorded)
+        register_obsolescence_check("clinical.ivcrecord", ivc_window_closed)

@@ -309,7 +309,7 @@ def person_get(*, actor: Actor, person_id: uuid.UUID | str) -> PersonView:
 
 @dataclass(frozen=True)
 class DueReminder:
-    kind: str  # "note_unsigned" | "ivc_custody_window"
+    kind: str  # "note_unsigned" | "ivc_custody_window" | "ivc_first_exam_window"
     subject_type: str
     subject_id: str
     recipient_id: int
@@ -318,7 +318,8 @@ class DueReminder:
 
 def clinical_due_reminders(now: dt.datetime | None = None) -> list[DueReminder]:
     """Clinical deadlines that are due at ``now``: notes unsigned N h after the encounter closed, and
-    IVC custody orders with no custody recorded after N h (settings CLINICAL_*_REMINDER_HOURS).
+    IVC custody orders with no custody recorded after N h, and custody with no first examination
+    after N h (settings CLINICAL_*_REMINDER_HOURS).
 
     The services also schedule these as rows in apps.reminders; this is the same rule as a query,
     for a sweep or a report, and the check the reminder engine uses to drop obsolete reminders.
@@ -347,6 +348,18 @@ def clinical_due_reminders(now: dt.datetime | None = None) -> list[DueReminder]:
             continue
         due.append(
             DueReminder("ivc_custody_window", "clinical.ivcrecord", str(ivc_id), user_id, order_at + custody_after)
+        )
+    exams = IvcRecord.objects.filter(
+        custody_taken_at__isnull=False,
+        custody_taken_at__lte=now - custody_after,
+        first_exam_at__isnull=True,
+        outcome=IvcRecord.Outcome.PENDING,
+    ).values_list("id", "updated_by_id", "custody_taken_at")
+    for ivc_id, user_id, taken_at in exams:
+        if taken_at is None:
+            continue
+        due.append(
+            DueReminder("ivc_first_exam_window", "clinical.ivcrecord", str(ivc_id), user_id, taken_at + custody_after)
         )
     return due
 

@@ -382,8 +382,8 @@ def encounter_update(
     encounter.revision += 1
     encounter.updated_at = timezone.now()
     encounter.save()
-    if encounter.closed_at is not None:
-        for note in encounter.notes.filter(status=ClinicalNote.Status.DRAFT):
+    if "closed_at" in data:
+        for note in encounter.notes.filter(status=ClinicalNote.Status.DRAFT).select_related("author"):
             _schedule_unsigned_note_reminder(note, encounter)
     _log(actor, AccessLog.Action.WRITE, encounter, encounter, {Category.OPERATIONAL})
     return encounter
@@ -971,43 +971,94 @@ def break_glass_review(*, reviewer: User, grant_id: int) -> BreakGlass:
 # --- reminders (apps.reminders) ---------------------------------------------------------------------
 
 
-def _schedule_unsigned_note_reminder(note: ClinicalNote, encounter: Encounter) -> None:
-    if encounter.closed_at is None:
-        return
+def _reminder_keep_only(*, prefix: str, keep: str | None, reason: str) -> None:
+    """Cancel this family's scheduled reminders except ``keep`` (a moved deadline gets a new key,
+    so the old one must go; reminder_schedule is idempotent per key)."""
     from apps.reminders.models import Reminder
+    from apps.reminders.services import reminders_cancel
+
+    stale = Reminder.objects.filter(dedupe_key__startswith=prefix, status=Reminder.Status.SCHEDULED)
+    if keep is not None:
+        stale = stale.exclude(dedupe_key=keep)
+    ids = list(stale.values_list("id", flat=True))
+    if ids:
+        reminders_cancel(ids=ids, reason=reason)
+
+
+def _deadline_reminder(
+    *,
+    prefix: str,
+    start: dt.datetime | None,
+    hours: float,
+    recipient: User,
+    kind: str,
+    subject: Model,
+    title: str,
+    url: str,
+) -> None:
+    """Schedule one reminder ``hours`` after ``start`` (keyed on ``start``), or cancel the family
+    when ``start`` is None (the deadline no longer applies)."""
     from apps.reminders.services import reminder_schedule
 
-    due = encounter.closed_at + dt.timedelta(hours=settings.CLINICAL_UNSIGNED_NOTE_REMINDER_HOURS)
+    if start is None:
+        _reminder_keep_only(prefix=prefix, keep=None, reason="no longer due")
+        return
+    key = f"{prefix}{start:%Y%m%dT%H%M%S}"
+    _reminder_keep_only(prefix=prefix, keep=key, reason="deadline moved")
     reminder_schedule(
+        recipient=recipient,
+        kind=kind,
+        due_at=start + dt.timedelta(hours=hours),
+        subject=subject,
+        title=title,
+        url=url,
+        dedupe_key=key,
+    )
+
+
+def _schedule_unsigned_note_reminder(note: ClinicalNote, encounter: Encounter) -> None:
+    """Unsigned N h after the encounter closed (re-opening the encounter cancels it)."""
+    from apps.reminders.models import Reminder
+
+    _deadline_reminder(
+        prefix=f"clinical:note:{note.pk}:unsigned:",
+        start=encounter.closed_at if not note.is_signed else None,
+        hours=settings.CLINICAL_UNSIGNED_NOTE_REMINDER_HOURS,
         recipient=note.author,
         kind=Reminder.Kind.NOTE_UNSIGNED,
-        due_at=due,
         subject=note,
         title="A note is waiting for your signature",
         url=f"/clinical/notes/{note.pk}",
-        dedupe_key=f"clinical:note:{note.pk}:unsigned",
     )
 
 
 def _sync_custody_reminder(record: IvcRecord) -> None:
+    """DOMAIN.md §4: custody within 24 h of the order, first examination within 24 h of custody;
+    warn at N h (CLINICAL_IVC_CUSTODY_REMINDER_HOURS) before each window ends."""
     from apps.reminders.models import Reminder
-    from apps.reminders.services import reminder_cancel_for, reminder_schedule
 
-    if record.custody_order_at is None:
-        return
-    if record.custody_taken_at is not None or record.outcome != IvcRecord.Outcome.PENDING:
-        reminder_cancel_for(subject=record, kinds=[Reminder.Kind.IVC_CUSTODY_WINDOW], reason="custody recorded")
-        return
-    due = record.custody_order_at + dt.timedelta(hours=settings.CLINICAL_IVC_CUSTODY_REMINDER_HOURS)
-    reminder_schedule(
+    pending = record.outcome == IvcRecord.Outcome.PENDING
+    hours = settings.CLINICAL_IVC_CUSTODY_REMINDER_HOURS
+    url = f"/clinical/encounters/{record.encounter_id}"
+    _deadline_reminder(
+        prefix=f"clinical:ivc:{record.pk}:custody:",
+        start=record.custody_order_at if pending and record.custody_taken_at is None else None,
+        hours=hours,
         recipient=record.updated_by,
         kind=Reminder.Kind.IVC_CUSTODY_WINDOW,
-        due_at=due,
         subject=record,
         title="A custody order is close to its 24 h limit",
-        url=f"/clinical/encounters/{record.encounter_id}",
-        # Keyed on the order time: a corrected order time schedules a fresh reminder.
-        dedupe_key=f"clinical:ivc:{record.pk}:custody:{record.custody_order_at:%Y%m%dT%H%M%S}",
+        url=url,
+    )
+    _deadline_reminder(
+        prefix=f"clinical:ivc:{record.pk}:exam:",
+        start=record.custody_taken_at if pending and record.first_exam_at is None else None,
+        hours=hours,
+        recipient=record.updated_by,
+        kind=Reminder.Kind.IVC_CUSTODY_WINDOW,
+        subject=record,
+        title="A first examination is close to its 24 h limit",
+        url=url,
     )
 
 

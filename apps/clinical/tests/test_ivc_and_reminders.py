@@ -138,3 +138,52 @@ def test_unknown_fields_and_oversize_text_are_refused(api: Any, clinician_a: Any
     res = write(c, "post", url, {"id": str(uuid.uuid4()), "format": "dap", "sections": {"data": "x" * 20_001}})
     assert res.status_code == 400
     assert write(c, "post", url, {"id": "not-a-uuid", "format": "dap"}).status_code == 400
+
+
+def test_custody_taken_starts_the_first_exam_window_and_the_exam_closes_it(
+    api: Any, clinician_a: Any, encounter_a: Encounter
+) -> None:
+    from apps.reminders.registry import reminder_is_obsolete
+
+    c = api(clinician_a)
+    url = f"/api/v1/clinical/encounters/{encounter_a.pk}/ivc/"
+    taken = timezone.now() - dt.timedelta(hours=1)
+    body = {
+        "pathway": "emergency_122c_262",
+        "custody_order_at": iso(taken - dt.timedelta(hours=1)),
+        "custody_taken_at": iso(taken),
+    }
+    assert write(c, "put", url, body).status_code == 200
+    assert not Reminder.objects.filter(dedupe_key__contains=":custody:").exists()  # taken in the same write
+    exam = Reminder.objects.get(dedupe_key__contains=":exam:")
+    assert exam.status == Reminder.Status.SCHEDULED
+    assert abs((exam.due_at - (taken + dt.timedelta(hours=18))).total_seconds()) < 1
+    assert not reminder_is_obsolete(exam)
+    assert (
+        write(c, "put", url, {"revision": 1, "first_exam_at": iso(taken + dt.timedelta(minutes=30))}).status_code == 200
+    )
+    exam.refresh_from_db()
+    assert exam.status == Reminder.Status.CANCELLED
+    assert reminder_is_obsolete(exam)
+
+
+def test_a_corrected_custody_order_time_moves_the_reminder(api: Any, clinician_a: Any, encounter_a: Encounter) -> None:
+    c = api(clinician_a)
+    url = f"/api/v1/clinical/encounters/{encounter_a.pk}/ivc/"
+    first = timezone.now() - dt.timedelta(hours=3)
+    write(c, "put", url, {"pathway": "petition_122c_261", "custody_order_at": iso(first)})
+    write(c, "put", url, {"revision": 1, "custody_order_at": iso(first + dt.timedelta(hours=1))})
+    scheduled = Reminder.objects.filter(status=Reminder.Status.SCHEDULED)
+    assert scheduled.count() == 1
+    assert abs((scheduled.get().due_at - (first + dt.timedelta(hours=19))).total_seconds()) < 1
+
+
+def test_reopening_the_encounter_cancels_the_unsigned_note_reminder(
+    api: Any, clinician_a: Any, encounter_a: Encounter, note_a: Any
+) -> None:
+    c = api(clinician_a)
+    url = f"/api/v1/clinical/encounters/{encounter_a.pk}/"
+    write(c, "patch", url, {"revision": encounter_a.revision, "closed_at": iso(timezone.now())})
+    assert Reminder.objects.get().status == Reminder.Status.SCHEDULED
+    assert write(c, "patch", url, {"revision": encounter_a.revision + 1, "closed_at": None}).status_code == 200
+    assert Reminder.objects.get().status == Reminder.Status.CANCELLED
