@@ -23,6 +23,7 @@ from apps.accounts.roles import Role
 from apps.core.errors import ApplicationError
 
 from . import selectors, services
+from .audit import access_log_record
 from .models import AccessLog, BreakGlass, Encounter, Person
 from .policy import Actor
 from .serializers import encounter_data
@@ -97,6 +98,23 @@ class PersonAdmin(ReadOnlyRoleAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "merged_into"]
     search_fields = ["last_name", "first_name"]
     exclude = ["search_name"]
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Person | None:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and isinstance(request.user, User):
+            access_log_record(
+                actor=Actor(
+                    user=request.user,
+                    ip=request.META.get("REMOTE_ADDR"),
+                    user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
+                ),
+                action=AccessLog.Action.READ,
+                record_type="person",
+                record_id=obj.pk,
+                categories={"subject"},
+                person_id=obj.pk,
+            )
+        return obj
 
 
 @admin.register(AccessLog)

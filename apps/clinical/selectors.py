@@ -109,7 +109,12 @@ def encounter_list(*, actor: Actor, person_id: uuid.UUID | None = None, open_onl
     scope = encounter_scope_q(user) if user.roles & ENCOUNTER_READERS else None
     if scope is None:
         return []
-    qs = _encounter_qs().filter(scope)
+    # Summaries only: person, team and dispositions; no notes or screens are loaded for a list.
+    qs = (
+        Encounter.objects.filter(scope)
+        .select_related("person", "team")
+        .prefetch_related(Prefetch("dispositions", queryset=Disposition.objects.order_by("recorded_at", "id")))
+    )
     if person_id is not None:
         qs = qs.filter(person_id=person_id)
     if open_only:
@@ -225,12 +230,22 @@ def person_search(
             matches.append(PersonMatch(person, round(min(score, 1.5), 3)))
     matches.sort(key=lambda m: (-m.score, m.person.last_name, m.person.first_name))
     result = matches[:limit]
-    access_log_record(
-        actor=actor,
-        action=AccessLog.Action.READ,
-        record_type="person_search",
-        record_id=",".join(str(m.person.pk)[:8] for m in result)[:64] or "-",
-        categories={Category.SUBJECT},
+    # One row per person shown (never the query text: it holds names).
+    AccessLog.objects.bulk_create(
+        [
+            AccessLog(
+                user=actor.user,
+                roles=",".join(sorted(actor.user.roles)),
+                action=AccessLog.Action.READ,
+                record_type="person_search",
+                record_id=str(m.person.pk),
+                person_id=m.person.pk,
+                categories=Category.SUBJECT,
+                ip=actor.ip,
+                user_agent=actor.user_agent,
+            )
+            for m in result
+        ]
     )
     return result
 

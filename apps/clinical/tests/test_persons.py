@@ -165,3 +165,32 @@ def test_person_view_lists_open_referrals_and_hides_substance_use_ones_without_p
     assert res.status_code == 200, res.json()
     assert len(PersonMerge.objects.get().moved["referrals.referral"]) == 2
     assert [r["type"] for r in c.get(f"/api/v1/clinical/persons/{keep}/").json()["open_referrals"]] == ["housing"]
+
+
+def test_encounter_list_costs_the_same_queries_for_3_or_10_encounters(
+    api: Any, clinician_a: Any, team_a: Any, on_shift_a: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = api(clinician_a)
+    pid = _person(c, first_name="Ana", last_name="Diaz")
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            eid = str(uuid.uuid4())
+            write(
+                c,
+                "post",
+                "/api/v1/clinical/encounters/",
+                {"id": eid, "kind": "walk_in", "person_id": pid, "team_id": team_a.pk},
+            )
+            write(c, "post", f"/api/v1/clinical/encounters/{eid}/dispositions/", {"code": "resolved_on_scene"})
+
+    add(3)
+    with CaptureQueriesContext(connection) as few:
+        assert len(c.get("/api/v1/clinical/encounters/").json()["results"]) == 3
+    add(7)
+    with CaptureQueriesContext(connection) as many:
+        assert len(c.get("/api/v1/clinical/encounters/").json()["results"]) == 10
+    assert len(many) == len(few)
