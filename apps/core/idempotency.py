@@ -19,6 +19,7 @@ The model lives in ``apps.core.models.IdempotencyRecord`` (migration ``core.0001
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -103,3 +104,11 @@ def idempotent_response(request: Request, execute: Callable[[], tuple[int, Any]]
             raise
         return _replay(winner, fingerprint)
     return Response(body, status=status_code)
+
+
+def idempotency_purge(*, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """Delete completed records older than ``older_than`` (a client replays within hours; a week is
+    plenty). Returns how many. Meant for a periodic task; safe to run twice at once."""
+    cutoff = (now or timezone.now()) - older_than
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff, completed_at__isnull=False).delete()
+    return deleted

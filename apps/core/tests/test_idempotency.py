@@ -110,3 +110,17 @@ def test_concurrent_requests_with_one_key_execute_once(clinician_a: Any) -> None
         assert len(calls) == 1, results
         assert IdempotencyRecord.objects.filter(key=key).count() == 1
         assert set(results) <= {201, 409}
+
+
+def test_purge_deletes_only_old_completed_records(clinician_a: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.core.idempotency import idempotency_purge
+
+    call(clinician_a, {"a": 1}, "old")
+    call(clinician_a, {"a": 2}, "new")
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - dt.timedelta(days=8))
+    assert idempotency_purge(older_than=dt.timedelta(days=7)) == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
