@@ -326,7 +326,13 @@ def _incident_create(
         cad_updated_at=cad_updated_at,
         created_by=by,
     )
-    incident.full_clean(exclude=["call_type", "triaged_by", "created_by"], validate_unique=False)
+    # Field rules only: the constraints are checked above (ranges) and by the database (the CAD
+    # number), where a concurrent creation surfaces as an IntegrityError, not a stale pre-check.
+    # Field rules only: the ranges are checked above, and the CAD-number uniqueness by the database,
+    # where a concurrent creation surfaces as an IntegrityError rather than a racy pre-check.
+    incident.full_clean(
+        exclude=["call_type", "triaged_by", "created_by"], validate_unique=False, validate_constraints=False
+    )
     try:
         with transaction.atomic():
             incident.save()
@@ -356,7 +362,9 @@ def _apply_changes(incident: Incident, *, values: Mapping[str, Any], by: User, k
         changed.append(name)
         _log(incident, kind=kind, actor=by, field=name, old=old, new=new, at=now)
     if changed:
-        incident.full_clean(exclude=["call_type", "triaged_by", "created_by"], validate_unique=False)
+        incident.full_clean(
+            exclude=["call_type", "triaged_by", "created_by"], validate_unique=False, validate_constraints=False
+        )
         incident.save()
     return changed
 
