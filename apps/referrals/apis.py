@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
 from apps.accounts.permissions import HasRole, request_user
 from apps.clinical.policy import ENCOUNTER_READERS, Actor
 from apps.core.errors import Invalid
@@ -50,8 +51,10 @@ def _parse(serializer_class: type[serializers.Serializer[Any]], data: Any) -> di
 # --- output shapes ---------------------------------------------------------------------------------
 
 
-def referral_data(referral: Referral, *, details: bool, history: bool = False) -> dict[str, Any]:
-    """Existence, status and timing for every operational role; the rest for clinical roles only."""
+def referral_data(referral: Referral, *, user: User, history: bool = False) -> dict[str, Any]:
+    """Existence, status and timing for every operational role; the rest for clinical roles only
+    (and, for a substance-use referral, only for Part 2 readers: ``restricted`` tells the others)."""
+    details = selectors.referral_details_visible(user, referral.type)
     data: dict[str, Any] = {
         "id": str(referral.pk),
         "encounter_id": str(referral.encounter_id),
@@ -59,6 +62,8 @@ def referral_data(referral: Referral, *, details: bool, history: bool = False) -
         "made_at": referral.made_at,
         "status_changed_at": referral.status_changed_at,
     }
+    if selectors.shows_details(user) and not details:
+        data["restricted"] = True
     if details:
         data |= {
             "person_id": str(referral.person_id),
@@ -81,7 +86,11 @@ def referral_data(referral: Referral, *, details: bool, history: bool = False) -
     return data
 
 
-def followup_data(followup: FollowUp, *, details: bool, attempts: bool = False) -> dict[str, Any]:
+def followup_data(followup: FollowUp, *, user: User, attempts: bool = False) -> dict[str, Any]:
+    details = selectors.shows_details(user)
+    referral_type = followup.referral.type if followup.referral else None
+    # A follow-up of a substance-use referral: its referral details and attempt notes are Part 2.
+    part2_ok = referral_type is None or selectors.referral_details_visible(user, referral_type)
     data: dict[str, Any] = {
         "id": followup.pk,
         "encounter_id": str(followup.encounter_id),
@@ -102,8 +111,11 @@ def followup_data(followup: FollowUp, *, details: bool, attempts: bool = False) 
                 if followup.person
                 else None
             ),
-            "referral_type": followup.referral.type if followup.referral else None,
-            "agency": followup.referral.agency.name if followup.referral and followup.referral.agency else None,
+            "referral_type": referral_type if part2_ok else None,
+            "agency": followup.referral.agency.name
+            if part2_ok and followup.referral and followup.referral.agency
+            else None,
+            "restricted": not part2_ok,
         }
         if attempts:
             data["attempts"] = [
@@ -112,7 +124,7 @@ def followup_data(followup: FollowUp, *, details: bool, attempts: bool = False) 
                     "at": a.at,
                     "method": a.method,
                     "outcome": a.outcome,
-                    "note": a.note,
+                    "note": a.note if part2_ok else None,
                     "by": {"id": a.by_id, "name": a.by.display_name},
                 }
                 for a in followup.attempts.all()
@@ -121,13 +133,13 @@ def followup_data(followup: FollowUp, *, details: bool, attempts: bool = False) 
 
 
 def _followup_out(request: Request, followup_id: int) -> dict[str, Any]:
-    followup, details = selectors.followup_get(actor=_actor(request), followup_id=followup_id)
-    return followup_data(followup, details=details, attempts=True)
+    followup, _details = selectors.followup_get(actor=_actor(request), followup_id=followup_id)
+    return followup_data(followup, user=request_user(request), attempts=True)
 
 
 def _referral_out(request: Request, referral_id: uuid.UUID) -> dict[str, Any]:
-    referral, details = selectors.referral_get(actor=_actor(request), referral_id=referral_id)
-    return referral_data(referral, details=details, history=True)
+    referral, _details = selectors.referral_get(actor=_actor(request), referral_id=referral_id)
+    return referral_data(referral, user=request_user(request), history=True)
 
 
 # --- agencies --------------------------------------------------------------------------------------
@@ -188,12 +200,13 @@ class ReferralListApi(APIView):
     def get(self, request: Request) -> Response:
         filters = self.Filters(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        referrals, details = selectors.referral_list(
+        referrals, _details = selectors.referral_list(
             actor=_actor(request),
             encounter_id=filters.validated_data.get("encounter"),
             person_id=filters.validated_data.get("person"),
         )
-        return Response({"results": [referral_data(r, details=details) for r in referrals]})
+        user = request_user(request)
+        return Response({"results": [referral_data(r, user=user) for r in referrals]})
 
     @extend_schema(
         operation_id="referrals_create", request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER]
@@ -291,7 +304,7 @@ def _page(request: Request, view: APIView, qs: Any) -> Response:
     details = selectors.shows_details(actor.user)
     if details and page:
         selectors._log_reads(actor, "followup_list", [(f.pk, f.encounter_id, f.person_id) for f in page])
-    return paginator.get_paginated_response([followup_data(f, details=details) for f in page])
+    return paginator.get_paginated_response([followup_data(f, user=actor.user) for f in page])
 
 
 class FollowUpOverdueApi(APIView):

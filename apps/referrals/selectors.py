@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.clinical.models import AccessLog, Encounter
-from apps.clinical.policy import ENCOUNTER_READERS, Actor, Category, encounter_scope_q
+from apps.clinical.policy import ENCOUNTER_READERS, Actor, Category, encounter_scope_q, may_read_part2
 from apps.core.errors import NotFound
 from apps.core.timefmt import local_day_bounds, to_local
 
-from .models import FollowUp, FollowUpAttempt, Referral, ReferralStatusChange
+from .models import FollowUp, FollowUpAttempt, Referral, ReferralStatusChange, ReferralType
 from .policy import DETAIL_ROLES, QUEUE_ROLES, SUPERVISOR_ROLES, WRITER_ROLES
 
 Bucket = Literal["due_today", "overdue", "upcoming"]
@@ -33,6 +33,17 @@ LIST_LIMIT = 200
 def shows_details(user: User) -> bool:
     """Referral details and follow-up notes are clinical-ish: clinical roles only (DOMAIN.md §2)."""
     return bool(user.roles & DETAIL_ROLES)
+
+
+# A referral to substance-use treatment discloses 42 CFR Part 2 information by its type alone: its
+# details (type, agency, notes, attempt notes) only for Part 2 readers (the clinical person view agrees).
+PART2_REFERRAL_TYPES = frozenset({ReferralType.SUBSTANCE_USE.value})
+
+
+def referral_details_visible(user: User, referral_type: str | None) -> bool:
+    if not shows_details(user):
+        return False
+    return referral_type not in PART2_REFERRAL_TYPES or may_read_part2(user)
 
 
 def _encounter_scope(user: User, readers: frozenset[str] = ENCOUNTER_READERS) -> Q | None:

@@ -290,3 +290,24 @@ def test_agency_directory_lists_active_agencies(api: Any, clinician_a: Any, agen
     res = api(clinician_a).get("/api/v1/agencies/")
     assert [a["name"] for a in res.json()["results"]] == ["Durham Center Access"]
     assert api(officer_a).get("/api/v1/agencies/").status_code == 403
+
+
+def test_substance_use_referral_details_only_for_part2_readers(
+    api: Any,
+    clinician_a: Any,
+    care_navigator: Any,
+    clinical_supervisor: Any,
+    encounter: Any,
+    make_referral: Callable[..., Any],
+) -> None:
+    made = make_referral(encounter, type="substance_use_treatment", notes="Opioid use disorder")
+    for user in (care_navigator, clinician_a):
+        body = api(user).get(f"/api/v1/referrals/{made['id']}/").json()
+        assert body["restricted"] is True
+        assert "type" not in body
+        assert "Opioid" not in str(body)
+    queue = api(care_navigator).get("/api/v1/followups/").json()["results"][0]
+    assert (queue["restricted"], queue["referral_type"], queue["agency"]) == (True, None, None)
+    full = api(clinical_supervisor).get(f"/api/v1/referrals/{made['id']}/").json()
+    assert full["type"] == "substance_use_treatment"
+    assert full["notes"] == "Opioid use disorder"
