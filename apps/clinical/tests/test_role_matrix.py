@@ -405,3 +405,82 @@ def test_break_glass_by_a_clinician_of_another_team_reads_but_never_writes(api: 
     assert note.status_code == 404
     edit = write(other, "patch", f"/api/v1/clinical/notes/{world.note.pk}/", {"revision": 1, "sections": {"plan": "x"}})
     assert edit.status_code == 404
+
+
+PERSON_WRITERS = CLINICAL | {"clinician_b"}
+
+
+def _expected_more_writes(role: str) -> dict[str, int]:
+    """Status per remaining write endpoint, in the order they run (a fresh world per role)."""
+    clinical = role in CLINICAL
+    return {
+        "person_create": 201 if role in PERSON_WRITERS else 403,
+        "person_patch": 200 if role in PERSON_WRITERS else 403,
+        "person_merge": 200 if role in PERSON_WRITERS else 403,
+        "encounter_patch": 200 if clinical else 404,
+        "note_patch": 200 if clinical else 404,
+        "safety_plan": 201 if clinical else 404,
+        "ivc_update": 200 if clinical else 404,
+        # Only the author signs: other clinical roles pass access and fail the rule (400).
+        "note_sign": {"clinician_a": 200, "care_navigator": 400, "clinical_supervisor": 400}.get(role, 404),
+        # Addenda only on signed notes: only the author's world has one signed by now.
+        "addendum": {"clinician_a": 201, "care_navigator": 409, "clinical_supervisor": 409}.get(role, 404),
+        # Co-sign: clinical supervisors only, and only a signed note (theirs is a draft: 409).
+        "note_cosign": 409 if role == "clinical_supervisor" else 404,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_other_write_endpoint_answers_exactly_the_matrix(api: Any, world: World, role: str) -> None:
+    client = api(world.users[role])
+    e, n, p = world.encounter.pk, world.note.pk, world.person.pk
+    duplicate = Person.objects.create(first_name="Jordan", last_name="Rivers Dup")
+
+    def note_rev() -> int:
+        return ClinicalNote.objects.get(pk=n).revision
+
+    calls: dict[str, Any] = {
+        "person_create": lambda: ("post", "/api/v1/clinical/persons/", {"first_name": "New"}),
+        "person_patch": lambda: (
+            "patch",
+            f"/api/v1/clinical/persons/{p}/",
+            {"revision": Person.objects.get(pk=p).revision, "phone": "1"},
+        ),
+        "person_merge": lambda: (
+            "post",
+            f"/api/v1/clinical/persons/{p}/merge/",
+            {"duplicate_id": str(duplicate.pk), "reason": "same"},
+        ),
+        "encounter_patch": lambda: (
+            "patch",
+            f"/api/v1/clinical/encounters/{e}/",
+            {"revision": Encounter.objects.get(pk=e).revision, "ed_diverted": True},
+        ),
+        "note_patch": lambda: (
+            "patch",
+            f"/api/v1/clinical/notes/{n}/",
+            {"revision": note_rev(), "sections": {"plan": "p2"}},
+        ),
+        "safety_plan": lambda: (
+            "post",
+            f"/api/v1/clinical/encounters/{e}/safety-plans/",
+            {"id": str(uuid.uuid4()), "warning_signs": "w"},
+        ),
+        "ivc_update": lambda: ("put", f"/api/v1/clinical/encounters/{e}/ivc/", {"revision": 1, "outcome": "released"}),
+        "note_sign": lambda: ("post", f"/api/v1/clinical/notes/{n}/sign/", {"revision": note_rev()}),
+        "addendum": lambda: (
+            "post",
+            f"/api/v1/clinical/notes/{n}/addenda/",
+            {"id": str(uuid.uuid4()), "kind": "addendum", "reason": "r", "text": "t"},
+        ),
+        "note_cosign": lambda: ("post", f"/api/v1/clinical/notes/{n}/cosign/", {}),
+    }
+    expected = _expected_more_writes(role)
+    assert list(calls) == list(expected)
+    for name, make in calls.items():
+        method, url, body = make()
+        res = write(client, method, url, body)
+        assert res.status_code == expected[name], (name, role, res.status_code, res.content[:300])
+        if role not in CLINICAL:
+            text = res.content.decode()
+            assert MARKER not in text and PART2_MARKER not in text, (name, role)
