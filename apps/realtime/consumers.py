@@ -11,19 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 import uuid
-from importlib import import_module
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
 
 from apps.core.errors import ApplicationError
 
-from . import bridge
+from . import bridge, sweeper
 from .services import (
     Stage,
     device_register,
@@ -45,6 +44,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     user_id: int
     cursor: int | None
     device_id: uuid.UUID | None
+    session_key: str | None
+    group: str
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -62,10 +63,14 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.last_heard = time.monotonic()
         self.group = user_group(self.user_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        session = self.scope.get("session")
+        self.session_key = session.session_key if session is not None else None
         bridge.ensure_running(self.channel_layer)
+        sweeper.register(self)
         self.ticker = asyncio.ensure_future(self._tick())
 
     async def disconnect(self, code: int) -> None:
+        sweeper.unregister(self)
         ticker = getattr(self, "ticker", None)
         if ticker is not None:
             ticker.cancel()
@@ -188,40 +193,26 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     return
 
     async def _tick(self) -> None:
-        """Heartbeat, session re-check, group re-join and catch-up. One failed round (Redis or the
-        database restarting) must not end the loop: the next round heals what it missed."""
+        """Heartbeat both ways: ping the client; close a client silent for 3 heartbeats (4408).
+
+        The database safety net (catch-up, session re-check, group re-join) runs once per process
+        for all sockets: sweeper.py. One failed round must not end the loop.
+        """
         heartbeat = settings.EVENTS_HEARTBEAT_SECONDS
-        catchup = settings.EVENTS_CATCHUP_SECONDS
-        next_catchup = time.monotonic() + catchup
+        # Spread the pings of sockets that connected together (a server restart, a shift change).
+        await asyncio.sleep(random.uniform(0, heartbeat))  # noqa: S311 - jitter, not security
         while True:
-            await asyncio.sleep(min(heartbeat, catchup))
             try:
-                now = time.monotonic()
-                if now - self.last_heard > 3 * heartbeat:
+                if time.monotonic() - self.last_heard > 3 * heartbeat:
                     await self.close(code=CLOSE_HEARTBEAT_TIMEOUT)
                     return
                 await self.send_json({"type": "ping"})
-                if now >= next_catchup:
-                    next_catchup = now + catchup
-                    if not await self._session_valid():
-                        await self.close(code=CLOSE_UNAUTHENTICATED)
-                        return
-                    # Re-join: after a Redis restart without persistence the membership is gone.
-                    await self.channel_layer.group_add(self.group, self.channel_name)
-                    await self.catch_up()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("event socket round failed for user %s; retrying", self.user_id, exc_info=True)
+                log.warning("event socket heartbeat failed for user %s", self.user_id, exc_info=True)
+            await asyncio.sleep(heartbeat)
 
-    async def _session_valid(self) -> bool:
-        return bool(await database_sync_to_async(self._session_valid_sync)())
-
-    def _session_valid_sync(self) -> bool:
-        """Re-read the session from its store: signed out, expired or revoked elsewhere → False."""
-        session: SessionBase | None = self.scope.get("session")
-        key = session.session_key if session is not None else None
-        if not key:
-            return False
-        fresh: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore(key)
-        return str(fresh.load().get("_auth_user_id")) == str(self.user_id)
+    async def session_ended(self) -> None:
+        """Called by the sweeper: signed out, expired or revoked elsewhere."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)

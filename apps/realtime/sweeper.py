@@ -1,0 +1,122 @@
+"""One safety-net round per process instead of one per socket.
+
+Every ``EVENTS_CATCHUP_SECONDS`` this process asks the database two questions for all of its live
+sockets at once — how far has each user's stream moved, and which sessions are still valid — and
+only then touches the sockets concerned: a socket behind its stream catches up (a dropped doorbell),
+a socket whose session ended is closed with 4401, and every socket re-joins its group (after a Redis
+restart without persistence the memberships are gone).
+
+Per-socket rounds cost two queries per socket per round on the single database thread of
+``database_sync_to_async``; at 1,000 sockets they queued behind each other and delayed live frames
+by up to a second (bench/push_bench.py). Two queries per process per round do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from .models import EventStream
+
+if TYPE_CHECKING:
+    from .consumers import EventsConsumer
+
+log = logging.getLogger(__name__)
+
+_live: weakref.WeakSet[EventsConsumer] = weakref.WeakSet()
+_task: asyncio.Task[None] | None = None
+_pending: set[asyncio.Future[None]] = set()
+
+
+def register(consumer: EventsConsumer) -> None:
+    global _task
+    _live.add(consumer)
+    if _task is None or _task.done() or _task.get_loop() is not asyncio.get_running_loop():
+        _task = asyncio.ensure_future(_run())
+
+
+def unregister(consumer: EventsConsumer) -> None:
+    _live.discard(consumer)
+
+
+def _positions(user_ids: list[int]) -> dict[int, int]:
+    return dict(EventStream.objects.filter(user_id__in=user_ids).values_list("user_id", "last_seq"))
+
+
+def _valid_sessions(pairs: list[tuple[str, int]]) -> set[str]:
+    """Session keys that still exist, are unexpired and belong to the same user."""
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        return {key for key, uid in pairs if str(store(key).load().get("_auth_user_id")) == str(uid)}
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    keys = [k for k, _ in pairs]
+    rows = dict(
+        Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()).values_list(
+            "session_key", "session_data"
+        )
+    )
+    decoder = SessionStore()
+    owner = dict(pairs)
+    return {key for key, data in rows.items() if str(decoder.decode(data).get("_auth_user_id")) == str(owner[key])}
+
+
+def _round(users: list[int], sessions: list[tuple[str, int]]) -> tuple[dict[int, int], set[str]]:
+    return _positions(users), _valid_sessions(sessions)
+
+
+async def _catch_up(consumer: EventsConsumer) -> None:
+    try:
+        await consumer.catch_up()
+    except Exception:
+        log.info("catch-up of a closing socket failed", exc_info=True)
+
+
+async def sweep_once() -> None:
+    consumers = list(_live)
+    if not consumers:
+        return
+    users = sorted({c.user_id for c in consumers})
+    sessions = [(c.session_key, c.user_id) for c in consumers if c.session_key]
+    positions, valid = await database_sync_to_async(_round)(users, sessions)
+    for consumer in consumers:
+        if not consumer.session_key or consumer.session_key not in valid:
+            await consumer.session_ended()
+            continue
+        with contextlib.suppress(Exception):
+            # Re-join: after a Redis restart without persistence the membership is gone.
+            await consumer.channel_layer.group_add(consumer.group, consumer.channel_name)
+        cursor = consumer.cursor
+        if cursor is not None and positions.get(consumer.user_id, 0) > cursor:
+            task = asyncio.ensure_future(_catch_up(consumer))
+            _pending.add(task)
+            task.add_done_callback(_pending.discard)
+
+
+async def _run() -> None:
+    while True:
+        await asyncio.sleep(settings.EVENTS_CATCHUP_SECONDS)
+        if not _live:
+            continue
+        try:
+            await sweep_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("socket sweep failed; retrying next round", exc_info=True)
+
+
+def live_count() -> int:
+    return len(_live)
+
+
+__all__ = ["live_count", "register", "sweep_once", "unregister"]
