@@ -10,7 +10,7 @@ PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 HAS_FRONTEND := $(wildcard frontend/package.json)
 
-.PHONY: help install frontend migrate seed run test lint types migrations-check pytest frontend-test smoke bench clean
+.PHONY: help install frontend migrate seed run test lint types migrations-check schema-check pytest frontend-test smoke bench clean
 
 help:
 	@echo "make run    install, migrate, seed demo data, build the PWA, start web + worker + beat"
@@ -48,7 +48,7 @@ seed: migrate
 run: seed frontend
 	$(PY) scripts/run_all.py
 
-test: lint types migrations-check frontend-test pytest
+test: lint types migrations-check schema-check frontend-test pytest
 
 lint: install
 	.venv/bin/ruff check .
@@ -59,6 +59,9 @@ types: install
 
 migrations-check: install
 	$(MANAGE) makemigrations --check --dry-run
+
+schema-check: install
+	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 
 frontend-test:
 ifneq ($(HAS_FRONTEND),)
