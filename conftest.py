@@ -28,6 +28,18 @@ def _missing(item: pytest.Item) -> str | None:
     return None
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A transactional test ends with a flush, which also deletes what migrations created (the role
+    # groups and their permissions, code tables). Restore that data at the start of every
+    # transactional test instead of trusting each test to ask for it.
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}), append=False
+            )
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     reason = _missing(item)
     if reason:
