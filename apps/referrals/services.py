@@ -266,7 +266,9 @@ def followup_reminder_is_obsolete(reminder: Reminder) -> bool:
     is cancelled instead of sent."""
     row = FollowUp.objects.filter(pk=reminder.subject_id).values_list("status", "assignee_id").first()
     if row is None:
-        return True
+        # Follow-ups are never deleted; a reminder naming no row was scheduled by someone else under
+        # our subject type. Like a failing check, "unknown" sends (a needless reminder beats a missed one).
+        return False
     status, assignee_id = row
     if status != FollowUp.Status.OPEN:
         return True
