@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from apps.clinical.models import Encounter, Person, PersonMerge
 
 from .conftest import write
@@ -194,3 +196,14 @@ def test_encounter_list_costs_the_same_queries_for_3_or_10_encounters(
     with CaptureQueriesContext(connection) as many:
         assert len(c.get("/api/v1/clinical/encounters/").json()["results"]) == 10
     assert len(many) == len(few)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_trigrams_find_typos_in_the_first_letters(api: Any, clinician_a: Any) -> None:
+    from apps.clinical.selectors import _trigram_available
+
+    assert _trigram_available()
+    c = api(clinician_a)
+    jon = _person(c, first_name="Jonathan", last_name="Smith")
+    ids = [r["id"] for r in c.get("/api/v1/clinical/persons/", {"q": "Ojnathan Msith"}).json()["results"]]
+    assert ids == [jon]
