@@ -15,6 +15,23 @@ def write(client: APIClient, method: str, url: str, body: Any = None, *, key: st
     )
 
 
+@pytest.fixture(autouse=True)
+def role_groups(db: Any) -> None:
+    """A ``transaction=True`` test flushes the role groups and the grants our data migration made;
+    recreate them so personas hold their roles and supervisors their admin permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    from apps.accounts.roles import ALL_ROLES
+
+    for name in ALL_ROLES:
+        Group.objects.get_or_create(name=name)
+    grants = {"agency": ("add", "change", "delete", "view"), "followup": ("change", "view")}
+    codenames = [f"{action}_{model}" for model, actions in grants.items() for action in actions]
+    permissions = list(Permission.objects.filter(content_type__app_label="referrals", codename__in=codenames))
+    for role in ("supervisor", "clinical_supervisor", "admin"):
+        Group.objects.get(name=role).permissions.add(*permissions)
+
+
 @pytest.fixture
 def clinical_supervisor(make_user: Callable[..., Any]) -> Any:
     return make_user("clin_sup", "clinical_supervisor", first="Cora")

@@ -89,3 +89,12 @@ def test_followups_cannot_be_added_or_deleted_in_admin(supervisor: Any, encounte
     client = admin_client(supervisor)
     assert client.get("/admin/referrals/followup/add/").status_code == 403
     assert client.get(f"/admin/referrals/followup/{followup.pk}/delete/").status_code == 403
+
+
+def test_the_data_migration_grants_supervisors_the_agency_directory() -> None:
+    from django.contrib.auth.models import Group
+
+    # The autouse fixture re-applies the same grants; this checks the migration's list matches the roles.
+    supervisor = set(Group.objects.get(name="supervisor").permissions.values_list("codename", flat=True))
+    assert {"add_agency", "change_agency", "delete_agency", "view_agency", "view_followup"} <= supervisor
+    assert not Group.objects.get(name="clinician").permissions.filter(content_type__app_label="referrals").exists()

@@ -311,3 +311,29 @@ def test_substance_use_referral_details_only_for_part2_readers(
     full = api(clinical_supervisor).get(f"/api/v1/referrals/{made['id']}/").json()
     assert full["type"] == "substance_use_treatment"
     assert full["notes"] == "Opioid use disorder"
+
+
+def test_the_referral_apis_add_no_schema_warnings() -> None:
+    import re
+
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+
+    GENERATOR_STATS.reset()
+    with GENERATOR_STATS.silence():
+        schema = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
+    validate_schema(schema)  # type: ignore[no-untyped-call]
+    ours = [m for m in [*GENERATOR_STATS._warn_cache, *GENERATOR_STATS._error_cache] if re.search("apps/referrals/", m)]
+    GENERATOR_STATS.reset()
+    assert ours == []
+    for path in (
+        "/api/v1/encounters/{encounter_id}/referrals/",
+        "/api/v1/referrals/",
+        "/api/v1/followups/",
+        "/api/v1/followups/overdue/",
+        "/api/v1/followups/{followup_id}/attempts/",
+        "/api/v1/followups/{followup_id}/reassign/",
+        "/api/v1/followups/{followup_id}/close/",
+    ):
+        assert path in schema["paths"]
