@@ -125,9 +125,10 @@ def categories_for(user: User, encounter: Encounter, *, break_glass: bool = Fals
     if roles & {Role.DISPATCHER, Role.SUPERVISOR}:
         cats |= POLICE_SAFE
     if Role.OFFICER in roles:
-        cats |= POLICE_SAFE
+        # Name/DOB and the high-risk flag only for the current (open) encounter (DOMAIN.md §2).
+        cats |= POLICE_SAFE - {Category.SUBJECT}
         if encounter.closed_at is None:
-            cats.add(Category.HIGH_RISK_FLAG)
+            cats |= {Category.SUBJECT, Category.HIGH_RISK_FLAG}
     if roles & {Role.CLINICIAN, Role.CARE_NAVIGATOR, Role.CLINICAL_SUPERVISOR}:
         cats |= _CLINICAL
         if may_read_part2(user):

@@ -213,6 +213,8 @@ def test_officer_loses_even_the_flag_once_the_encounter_is_closed(api: Any, worl
     res = api(world.users["officer_a"]).get(f"/api/v1/clinical/encounters/{world.encounter.pk}/")
     assert res.status_code == 200
     assert "high_risk" not in res.json()
+    assert "person" not in res.json() and "Jordan" not in res.content.decode()  # name only on the current call
+    assert res.json()["officer_section"]["transport"] == "police"
 
 
 WRITE_EXPECT = {
