@@ -23,6 +23,7 @@ from apps.clinical.models import AccessLog, Disposition, Encounter, IvcRecord, P
 from apps.clinical.policy import Actor, Category
 from apps.clinical.selectors import encounter_for_write
 from apps.core.errors import Conflict, Invalid, NotFound
+from apps.realtime.services import event_emit
 from apps.reminders.models import Reminder
 from apps.reminders.services import reminder_cancel_for, reminder_schedule
 
@@ -261,6 +262,15 @@ def followup_schedule_reminders(*, followup: FollowUp) -> list[Reminder]:
     return scheduled
 
 
+def _emit_assigned(followup: FollowUp) -> None:
+    """Tell the assignee's PWA to refresh its queue: ids and the due time only, never the reason."""
+    event_emit(
+        type="followup.assigned",
+        recipients=[followup.assignee],
+        data={"followup_id": followup.pk, "due_at": followup.due_at.isoformat(), "url": f"/followups/{followup.pk}"},
+    )
+
+
 def followup_reminder_is_obsolete(reminder: Reminder) -> bool:
     """For the reminder sweep: a reminder about a finished follow-up, or one for a former assignee,
     is cancelled instead of sent."""
@@ -307,6 +317,7 @@ def followup_policy_apply(*, encounter: Encounter, referral: Referral | None = N
         except IntegrityError:
             continue  # a concurrent application created it first
         followup_schedule_reminders(followup=followup)
+        _emit_assigned(followup)
         created.append(followup)
     return created
 
@@ -453,5 +464,6 @@ def followup_reassign(*, actor: Actor, followup_id: int, assignee_id: int) -> Fo
     followup.assignment_version += 1
     followup.save(update_fields=["assignee", "assignment_version"])
     followup_schedule_reminders(followup=followup)
+    _emit_assigned(followup)
     log.info("follow-up %s reassigned to user %s by %s", followup.pk, assignee.pk, actor.user.pk)
     return followup

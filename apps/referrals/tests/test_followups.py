@@ -492,3 +492,44 @@ def test_overdue_view_query_count_is_constant(
         _make(encounter, care_navigator, timezone.now() - dt.timedelta(hours=2))
     with django_assert_num_queries(2):
         assert client.get("/api/v1/followups/overdue/").json()["count"] == 11
+
+
+def test_the_assignee_gets_a_followup_assigned_event_with_ids_only(
+    api: Any, supervisor: Any, make_user: Callable[..., Any], followup: FollowUp, care_navigator: Any
+) -> None:
+    from apps.realtime.models import Event
+
+    [event] = Event.objects.filter(user=care_navigator, type="followup.assigned")
+    assert event.data == {
+        "followup_id": followup.pk,
+        "due_at": followup.due_at.isoformat(),
+        "url": f"/followups/{followup.pk}",
+    }
+    other = make_user("nav2", "care_navigator")
+    write(api(supervisor), "post", f"/api/v1/followups/{followup.pk}/reassign/", {"assignee_id": other.pk})
+    assert Event.objects.filter(user=other, type="followup.assigned").count() == 1
+
+
+def test_the_beat_task_runs_the_policy_sweep(
+    api: Any, clinician_a: Any, care_navigator: Any, encounter: Encounter
+) -> None:
+    from django.conf import settings
+
+    from apps.referrals.tasks import followup_policy_sweep_task
+
+    write(
+        api(clinician_a), "post", f"/api/v1/clinical/encounters/{encounter.pk}/dispositions/", {"code": "transport_ed"}
+    )
+    assert settings.CELERY_BEAT_SCHEDULE["referrals-followup-policy-sweep"]["task"] == followup_policy_sweep_task.name
+    assert followup_policy_sweep_task.delay().get() == 2
+    assert FollowUp.objects.filter(reason="ed_linkage").count() == 2
+
+
+def test_old_triggers_outside_the_look_back_are_left_alone(
+    api: Any, clinician_a: Any, care_navigator: Any, encounter: Encounter
+) -> None:
+    write(
+        api(clinician_a), "post", f"/api/v1/clinical/encounters/{encounter.pk}/dispositions/", {"code": "transport_ed"}
+    )
+    assert followup_policy_sweep(now=timezone.now() + dt.timedelta(hours=73)) == 0
+    assert followup_policy_sweep(now=timezone.now() + dt.timedelta(hours=71)) == 2
