@@ -140,6 +140,24 @@ def categories_for(user: User, encounter: Encounter, *, break_glass: bool = Fals
     return frozenset(cats)
 
 
+def user_ids_on_encounter(encounter: Encounter, at: dt.datetime | None = None) -> set[int]:
+    """The clinician, officer and author of the encounter, and its team (standing members and
+    whoever is on a shift of it now)."""
+    from apps.shifts.models import ShiftMember
+    from apps.teams.models import TeamMembership
+
+    ids = {i for i in (encounter.clinician_id, encounter.officer_id, encounter.created_by_id) if i}
+    if encounter.team_id:
+        at = at or timezone.now()
+        ids |= set(TeamMembership.objects.filter(team_id=encounter.team_id).values_list("user_id", flat=True))
+        ids |= set(
+            ShiftMember.objects.filter(
+                shift__team_id=encounter.team_id, shift__starts_at__lte=at, shift__ends_at__gt=at
+            ).values_list("user_id", flat=True)
+        )
+    return ids
+
+
 def event_payload_for(user: User, encounter: Encounter, *, event: str) -> dict[str, object] | None:
     """What a real-time event about ``encounter`` may carry to ``user``: ids, and the high-risk flag
     only for those allowed it. Never text."""

@@ -138,6 +138,44 @@ def _log(actor: Actor, action: str, record: Model, encounter: Encounter | None, 
     )
 
 
+WHAT_CATEGORY = {
+    "encounter": Category.OPERATIONAL,
+    "disposition": Category.DISPOSITION,
+    "officersection": Category.OFFICER_SECTION,
+    "cssrsscreen": Category.RISK,
+    "ivcrecord": Category.RISK,
+    "clinicalnote": Category.NARRATIVE,
+    "addendum": Category.NARRATIVE,
+    "safetyplan": Category.NARRATIVE,
+}
+
+
+def _notify_changed(encounter: Encounter, *, what: str, by: User) -> None:
+    """Tell the people on the encounter that it changed (so a phone refetches, or shows a newer
+    revision before the user's stale edit is refused). Payload from the policy: ids, the kind of
+    record and, per recipient, the risk level or the officer's flag. Never text."""
+    from apps.realtime.services import event_emit
+
+    from .policy import user_ids_on_encounter
+
+    recipients = user_ids_on_encounter(encounter) - {by.pk}
+    if not recipients:
+        return
+
+    needs = WHAT_CATEGORY.get(what, Category.NARRATIVE)
+
+    def payload(user: User) -> dict[str, object] | None:
+        data = event_payload_for(user, encounter, event="changed")
+        if data is not None:
+            # Even the kind of record can be clinical ("an IVC record changed"): name it only to
+            # those who may see that category, otherwise just "encounter".
+            data["what"] = what if needs in categories_for(user, encounter) else "encounter"
+            data["revision"] = encounter.revision
+        return data
+
+    event_emit(type="clinical.encounter_changed", recipients=recipients, data=payload)
+
+
 def _text(errors: dict[str, list[str]], name: str, value: Any, *, limit: int = MAX_SECTION_CHARS) -> str:
     if value is None:
         return ""
@@ -349,6 +387,7 @@ def encounter_create(
         incident_id=incident_id,
     )
     _log(actor, AccessLog.Action.WRITE, encounter, encounter, {Category.OPERATIONAL})
+    _notify_changed(encounter, what=encounter._meta.model_name or "record", by=actor.user)
     return encounter
 
 
@@ -386,6 +425,7 @@ def encounter_update(
         for note in encounter.notes.filter(status=ClinicalNote.Status.DRAFT).select_related("author"):
             _schedule_unsigned_note_reminder(note, encounter)
     _log(actor, AccessLog.Action.WRITE, encounter, encounter, {Category.OPERATIONAL})
+    _notify_changed(encounter, what=encounter._meta.model_name or "record", by=actor.user)
     return encounter
 
 
@@ -452,6 +492,7 @@ def note_create(
     if encounter.closed_at is not None:
         _schedule_unsigned_note_reminder(note, encounter)
     _log(actor, AccessLog.Action.WRITE, note, encounter, _content_categories(content))
+    _notify_changed(encounter, what=note._meta.model_name or "record", by=actor.user)
     return note
 
 
@@ -486,6 +527,7 @@ def note_update(*, actor: Actor, note_id: uuid.UUID, revision: int | None, data:
     note.updated_at = timezone.now()
     note.save()
     _log(actor, AccessLog.Action.WRITE, note, view.encounter, _content_categories(content))
+    _notify_changed(view.encounter, what=note._meta.model_name or "record", by=actor.user)
     return note
 
 
@@ -556,6 +598,7 @@ def note_sign(*, actor: Actor, note_id: uuid.UUID, revision: int | None) -> Clin
     note.save()
     _cancel_reminders(note, "signed")
     _log(actor, AccessLog.Action.SIGN, note, encounter, {Category.NARRATIVE})
+    _notify_changed(encounter, what=note._meta.model_name or "record", by=actor.user)
     return note
 
 
@@ -576,6 +619,7 @@ def note_cosign(*, actor: Actor, note_id: uuid.UUID) -> ClinicalNote:
     )
     note.refresh_from_db()
     _log(actor, AccessLog.Action.COSIGN, note, note.encounter, {Category.NARRATIVE})
+    _notify_changed(note.encounter, what=note._meta.model_name or "record", by=actor.user)
     return note
 
 
@@ -606,6 +650,7 @@ def addendum_create(
         Addendum, id=addendum_id, note=note, kind=kind, reason=reason.strip(), text=text, author=actor.user
     )
     _log(actor, AccessLog.Action.WRITE, addendum, note.encounter, {Category.NARRATIVE})
+    _notify_changed(note.encounter, what=addendum._meta.model_name or "record", by=actor.user)
     return addendum
 
 
@@ -665,6 +710,7 @@ def screen_record(
     if encounter.is_high_risk and not was_high:
         _emit_high_risk(encounter)
     _log(actor, AccessLog.Action.WRITE, screen, encounter, {Category.RISK})
+    _notify_changed(encounter, what=screen._meta.model_name or "record", by=actor.user)
     return screen
 
 
@@ -733,6 +779,7 @@ def safety_plan_create(
         **parts,
     )
     _log(actor, AccessLog.Action.WRITE, plan, encounter, {Category.NARRATIVE})
+    _notify_changed(encounter, what=plan._meta.model_name or "record", by=actor.user)
     return plan
 
 
@@ -766,6 +813,7 @@ def disposition_add(*, actor: Actor, encounter_id: uuid.UUID, code: str) -> Disp
     except IntegrityError as exc:
         raise Conflict("This disposition is already recorded.", current={"code": code}) from exc
     _log(actor, AccessLog.Action.WRITE, disposition, view.encounter, {Category.DISPOSITION})
+    _notify_changed(view.encounter, what=disposition._meta.model_name or "record", by=actor.user)
     return disposition
 
 
@@ -845,6 +893,7 @@ def ivc_save(*, actor: Actor, encounter_id: uuid.UUID, revision: int | None, dat
     record.save()
     _sync_custody_reminder(record)
     _log(actor, AccessLog.Action.WRITE, record, view.encounter, {Category.RISK})
+    _notify_changed(view.encounter, what=record._meta.model_name or "record", by=actor.user)
     return record
 
 
@@ -899,6 +948,7 @@ def officer_section_save(
         section.revision += 1
     section.save()
     _log(actor, AccessLog.Action.WRITE, section, encounter, {Category.OFFICER_SECTION})
+    _notify_changed(encounter, what=section._meta.model_name or "record", by=actor.user)
     return section
 
 

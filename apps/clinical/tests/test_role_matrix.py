@@ -312,6 +312,17 @@ def test_event_payloads_to_police_roles_carry_ids_and_the_flag_only(world: World
     for event in Event.objects.all():
         text = str(event.data)
         assert MARKER not in text and PART2_MARKER not in text
+    # Every write told the people on the encounter (not the writer, not other teams), by id only.
+    changed = Event.objects.filter(type="clinical.encounter_changed")
+    officer_changes = changed.filter(user=world.users["officer_a"])
+    # Notes, screens, plans and IVC are named to the officer only as "encounter".
+    assert {e.data["what"] for e in officer_changes} == {"encounter", "disposition"}
+    for event in officer_changes:
+        assert set(event.data) <= {"encounter_id", "event", "what", "revision", "high_risk"}, event.data
+    assert not changed.filter(
+        user__in=[world.users["clinician_b"], world.users["officer_b"], world.users["dispatcher"]]
+    )
+    assert {e.data["what"] for e in changed.filter(user=world.users["clinician_a"])} == {"officersection"}
 
 
 def test_every_clinical_read_is_in_the_access_log(api: Any, world: World) -> None:
