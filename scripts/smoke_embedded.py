@@ -20,6 +20,7 @@ import time
 import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import Any
 
 import websockets
 
@@ -66,7 +67,7 @@ def login(username: str, password: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
-async def receive_worker_event(cookie: str, env: dict[str, str]) -> dict[str, object]:
+async def receive_worker_event(cookie: str, env: dict[str, str]) -> dict[str, Any]:
     headers = {"Cookie": cookie, "Origin": BASE}
     async with websockets.connect(f"ws://127.0.0.1:{PORT}/ws/events/", additional_headers=headers) as ws:
         await ws.send(json.dumps({"type": "hello", "after": 0}))
@@ -85,7 +86,7 @@ async def receive_worker_event(cookie: str, env: dict[str, str]) -> dict[str, ob
         log(f"queued diagnostics_ping for the worker (token {token[:8]}…)")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            frame = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
+            frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
             if frame.get("type") == "event":
                 await ws.send(json.dumps({"type": "ack", "cursor": frame["cursor"]}))
                 if frame.get("event_type") == "system.ping" and frame["data"].get("token") == token:
