@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 import weakref
 from importlib import import_module
 from typing import TYPE_CHECKING
@@ -70,8 +71,18 @@ def _valid_sessions(pairs: list[tuple[str, int]]) -> set[str]:
     return {key for key, data in rows.items() if str(decoder.decode(data).get("_auth_user_id")) == str(owner[key])}
 
 
-def _round(users: list[int], sessions: list[tuple[str, int]]) -> tuple[dict[int, int], set[str]]:
-    return _positions(users), _valid_sessions(sessions)
+def _revoked(device_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    from .models import Device
+
+    if not device_ids:
+        return set()
+    return set(Device.objects.filter(pk__in=device_ids, revoked_at__isnull=False).values_list("pk", flat=True))
+
+
+def _round(
+    users: list[int], sessions: list[tuple[str, int]], devices: list[uuid.UUID]
+) -> tuple[dict[int, int], set[str], set[uuid.UUID]]:
+    return _positions(users), _valid_sessions(sessions), _revoked(devices)
 
 
 async def _catch_up(consumer: EventsConsumer) -> None:
@@ -87,9 +98,11 @@ async def sweep_once() -> None:
         return
     users = sorted({c.user_id for c in consumers})
     sessions = [(c.session_key, c.user_id) for c in consumers if c.session_key]
-    positions, valid = await database_sync_to_async(_round)(users, sessions)
+    devices = [d for c in consumers if (d := getattr(c, "device_id", None)) is not None]
+    positions, valid, revoked = await database_sync_to_async(_round)(users, sessions, devices)
     for consumer in consumers:
-        if not consumer.session_key or consumer.session_key not in valid:
+        gone = not consumer.session_key or consumer.session_key not in valid
+        if gone or getattr(consumer, "device_id", None) in revoked:
             await consumer.session_ended()
             continue
         with contextlib.suppress(Exception):

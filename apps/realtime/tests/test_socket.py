@@ -238,3 +238,19 @@ async def test_another_users_device_id_is_refused_with_4400(officer_a: Any, clin
     await ws.send_json_to({"type": "hello", "after": 0, "device": device})
     assert (await receive(ws))["type"] == "error"
     assert await ws.receive_output(timeout=2) == {"type": "websocket.close", "code": 4400}
+
+
+async def test_a_device_revoked_while_connected_is_closed_with_4401(
+    officer_a: Any, session_key: Any, settings: Any
+) -> None:
+    from apps.realtime.services import device_revoke
+
+    settings.EVENTS_CATCHUP_SECONDS = 0.2
+    device = uuid.uuid4()
+    ws, _ = await connect_hello(await session_key(officer_a), device=str(device))
+    await database_sync_to_async(device_revoke)(device_id=device)
+    while True:
+        out = await ws.receive_output(timeout=3)
+        if out["type"] == "websocket.close":
+            assert out["code"] == 4401
+            break
