@@ -133,7 +133,10 @@ class FollowUp(models.Model):
         REFERRAL = "referral", "Contact after a referral"
         ED_LINKAGE = "ed_linkage", "Linkage check after an ED transport"
 
-    person = models.ForeignKey("clinical.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # A named reverse relation (not "+"): the person merge moves every related row it can see.
+    person = models.ForeignKey(
+        "clinical.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="followups"
+    )
     encounter = models.ForeignKey("clinical.Encounter", on_delete=models.PROTECT, related_name="followups")
     referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
     reason = models.CharField(max_length=16, choices=Reason.choices)

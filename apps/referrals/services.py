@@ -115,18 +115,22 @@ def referral_create(
     if Referral.objects.filter(pk=rid).exists():
         raise Conflict("A referral with this id already exists.", current={"id": str(rid)})
     moment = made_at or now
-    referral = Referral.objects.create(
-        id=rid,
-        person=person,
-        encounter=encounter,
-        type=type,
-        agency=agency,
-        notes=notes,
-        made_at=moment,
-        made_by=actor.user,
-        status_changed_at=moment,
-        status_changed_by=actor.user,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the same client id arriving twice at once is a 409
+            referral = Referral.objects.create(
+                id=rid,
+                person=person,
+                encounter=encounter,
+                type=type,
+                agency=agency,
+                notes=notes,
+                made_at=moment,
+                made_by=actor.user,
+                status_changed_at=moment,
+                status_changed_by=actor.user,
+            )
+    except IntegrityError as exc:
+        raise Conflict("A referral with this id already exists.", current={"id": str(rid)}) from exc
     ReferralStatusChange.objects.create(
         referral=referral, from_status="", to_status=Referral.Status.MADE, by=actor.user
     )

@@ -337,3 +337,23 @@ def test_the_referral_apis_add_no_schema_warnings() -> None:
         "/api/v1/followups/{followup_id}/close/",
     ):
         assert path in schema["paths"]
+
+
+def test_merging_a_duplicate_person_moves_referrals_and_follow_ups(
+    api: Any, clinician_a: Any, care_navigator: Any, encounter: Any, make_referral: Callable[..., Any]
+) -> None:
+    survivor = write(
+        api(clinician_a), "post", "/api/v1/clinical/persons/", {"first_name": "Patricia", "last_name": "Doe"}
+    )
+    assert survivor.status_code == 201
+    make_referral(encounter)
+    duplicate_id = encounter.person_id
+    res = write(
+        api(clinician_a),
+        "post",
+        f"/api/v1/clinical/persons/{survivor.json()['id']}/merge/",
+        {"duplicate_id": str(duplicate_id), "reason": "Same DOB and phone"},
+    )
+    assert res.status_code == 200, res.json()
+    assert str(Referral.objects.get().person_id) == survivor.json()["id"]
+    assert str(FollowUp.objects.get().person_id) == survivor.json()["id"]
