@@ -465,7 +465,8 @@ def _note_content(*, fmt: str, data: Mapping[str, Any], errors: dict[str, list[s
 
 
 def _require_part2_for(actor: Actor, content: Mapping[str, Any], view: EncounterView) -> None:
-    if content.get("substance_use") and Category.PART2 not in view.categories:
+    # Any write of the field, blank included: clearing content you may not read is also a write.
+    if "substance_use" in content and Category.PART2 not in view.categories:
         raise Invalid(
             "You are not authorised to record 42 CFR Part 2 content.",
             errors={"substance_use": ["Requires Part 2 authorisation."]},

@@ -277,3 +277,19 @@ def test_two_devices_creating_one_note_id_at_once_get_201_and_409_never_500(
             t.join()
         assert sorted(codes) == [201, 409, 409, 409], codes
         assert ClinicalNote.objects.filter(pk=nid).count() == 1
+
+
+def test_a_clinician_without_part2_authorisation_can_neither_read_nor_clear_it(
+    api: Any, make_user: Any, team_a: Any, note_a: ClinicalNote
+) -> None:
+    from apps.teams.models import TeamMembership
+
+    colleague = make_user("colleague", "clinician")
+    TeamMembership.objects.create(team=team_a, user=colleague, role="clinician")
+    c = api(colleague)
+    body = c.get(f"/api/v1/clinical/notes/{note_a.pk}/").json()
+    assert "substance_use" not in body and "alcohol" not in str(body)
+    res = write(c, "patch", f"/api/v1/clinical/notes/{note_a.pk}/", {"revision": 1, "substance_use": ""})
+    assert res.status_code == 400 and "substance_use" in res.json()["errors"]
+    note_a.refresh_from_db()
+    assert "alcohol" in note_a.substance_use
