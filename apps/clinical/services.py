@@ -130,11 +130,7 @@ def _log(actor: Actor, action: str, record: Model, encounter: Encounter | None, 
         record_id=record.pk,
         categories=categories,
         encounter_id=encounter.pk if encounter else None,
-        person_id=encounter.person_id
-        if encounter
-        else getattr(record, "pk", None)
-        if isinstance(record, Person)
-        else None,
+        person_id=encounter.person_id if encounter else (record.pk if isinstance(record, Person) else None),
     )
 
 
@@ -716,24 +712,15 @@ def screen_record(
 
 
 def _emit_high_risk(encounter: Encounter) -> None:
+    """The clinical supervisors and the people on the encounter learn it turned high risk."""
     from apps.realtime.services import event_emit
+
+    from .policy import user_ids_on_encounter
 
     recipients = set(
         User.objects.filter(groups__name=Role.CLINICAL_SUPERVISOR, is_active=True).values_list("pk", flat=True)
     )
-    if encounter.officer_id:
-        recipients.add(encounter.officer_id)
-    if encounter.team_id:
-        from apps.shifts.models import ShiftMember
-        from apps.teams.models import TeamMembership
-
-        now = timezone.now()
-        recipients |= set(TeamMembership.objects.filter(team_id=encounter.team_id).values_list("user_id", flat=True))
-        recipients |= set(
-            ShiftMember.objects.filter(
-                shift__team_id=encounter.team_id, shift__starts_at__lte=now, shift__ends_at__gt=now
-            ).values_list("user_id", flat=True)
-        )
+    recipients |= user_ids_on_encounter(encounter)
     event_emit(
         type="clinical.encounter_high_risk",
         recipients=recipients,
