@@ -49,6 +49,8 @@ export interface EventClientOptions {
   pingAfterMs?: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** The persistent device UUID (lib/device.ts), sent in every hello; optional. */
+  device?: () => Promise<string | null>;
 }
 
 const OPEN = 1;
@@ -80,6 +82,7 @@ export class EventClient {
   private resyncing: Promise<void> | null = null;
   private resyncAgain = false;
   private readonly o: Required<EventClientOptions>;
+  private deviceId: string | null = null;
 
   constructor(options: EventClientOptions) {
     this.o = {
@@ -90,6 +93,7 @@ export class EventClient {
       pingAfterMs: 20_000,
       baseBackoffMs: 1_000,
       maxBackoffMs: 30_000,
+      device: () => Promise.resolve(null),
       ...options,
     } as Required<EventClientOptions>;
   }
@@ -108,6 +112,7 @@ export class EventClient {
     if (!this.stopped) return;
     this.stopped = false;
     this.lastCursor = await this.o.cursors.get(this.o.userId);
+    this.deviceId = await this.o.device().catch(() => null);
     if (!this.stopped) this.connect();
   }
 
@@ -146,7 +151,9 @@ export class EventClient {
     this.ws = ws;
     ws.onopen = () => {
       if (ws !== this.ws) return;
-      this.sendFrame({ type: "hello", after: this.lastCursor });
+      this.sendFrame(
+        this.deviceId ? { type: "hello", after: this.lastCursor, device: this.deviceId } : { type: "hello", after: this.lastCursor },
+      );
       this.state.set("open");
       this.armHeartbeat();
       void this.resync();
@@ -225,6 +232,17 @@ export class EventClient {
       console.error("could not persist event cursor", e);
     }
     this.sendFrame({ type: "ack", cursor: event.cursor });
+  }
+
+  /** The person saw event `cursor` on screen (a receipt: docs/realtime.md). False if no socket. */
+  markSeen(cursor: number): boolean {
+    if (!this.ws || this.ws.readyState !== OPEN) return false;
+    this.sendFrame({ type: "seen", cursor });
+    return true;
+  }
+
+  get device(): string | null {
+    return this.deviceId;
   }
 
   /** REST catch-up from the last cursor; one at a time, with a trailing run if asked again. */

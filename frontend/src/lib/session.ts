@@ -1,8 +1,10 @@
-import { ApiError, NetworkError, configureApi, endpoints, ensureCsrf, forgetCsrf, type Me } from "./api";
+import { ApiError, NetworkError, api, configureApi, endpoints, ensureCsrf, forgetCsrf, type Me } from "./api";
 import { clearDirty } from "./dirty";
 import { EventClient, type ConnectionState } from "./events";
 import { Observable } from "./observable";
+import { deviceId } from "./device";
 import { createOutbox } from "./outbox";
+import { refreshPush } from "./push";
 import { SIGN_IN, currentPath, homeForRoles, navigate, startRouter } from "./routes";
 import { cacheGet, cachePut, clearUserData, cursorStore, lastUser, rememberUser } from "./userdata";
 
@@ -37,6 +39,7 @@ function startEvents(me: Me): void {
     cursors: cursorStore(),
     fetchPage: (after) => endpoints.events(after),
     onAuthLost: () => void handleSessionLost(),
+    device: () => deviceId(me.id),
   });
   const unsubState = events.state.subscribe((s) => connection.set(s));
   const unsubEvents = events.subscribe((event) => {
@@ -58,6 +61,24 @@ function stopEvents(): void {
   connection.set("idle");
 }
 
+/**
+ * Tell the server the person saw event `cursor` (a receipt for an offer). Over the socket when it
+ * is open, else over REST with the device id; false when neither worked.
+ */
+export async function markSeen(cursor: number): Promise<boolean> {
+  const client = events;
+  if (!client) return false;
+  if (client.markSeen(cursor)) return true;
+  const device = client.device;
+  if (!device) return false;
+  try {
+    await api("/api/v1/events/receipts/", { method: "POST", body: { device, stage: "seen", cursor } });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Subscribe to server events (for screens); returns an unsubscribe function. */
 export function onServerEvent(cb: Parameters<EventClient["subscribe"]>[0]): () => void {
   let unsub: (() => void) | null = events?.subscribe(cb) ?? null;
@@ -75,7 +96,10 @@ export function onServerEvent(cb: Parameters<EventClient["subscribe"]>[0]): () =
 function enterSignedIn(me: Me, stale: boolean): void {
   const wasUser = currentUserId();
   session.set({ status: "signed_in", me, stale });
-  if (wasUser !== me.id || !events) startEvents(me);
+  if (wasUser !== me.id || !events) {
+    startEvents(me);
+    if (!stale) void refreshPush(me.id); // re-register the push subscription on every start (iOS)
+  }
   void outbox.refreshCounts().then(() => outbox.replay());
 }
 

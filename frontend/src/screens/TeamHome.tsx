@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import type { Me } from "../lib/api";
 import { formatDayTime, formatWindow } from "../lib/time";
 
@@ -16,7 +17,8 @@ export function roleLabel(role: string): string {
   return ROLE_LABEL[role] ?? role;
 }
 
-export function TeamHome({ me, stale, now = new Date() }: { me: Me; stale: boolean; now?: Date }) {
+/** `children` replace the empty assignment area (screens/team/TeamScreen.tsx fills it). */
+export function TeamHome({ me, stale, now = new Date(), children }: { me: Me; stale: boolean; now?: Date; children?: ComponentChildren }) {
   const shift = me.current_shift;
   let status: string;
   if (!shift) status = "Not on shift";
@@ -71,10 +73,12 @@ export function TeamHome({ me, stale, now = new Date() }: { me: Me; stale: boole
         )}
         {shift && now >= new Date(shift.ends_at) && <p class="muted">Ended {formatDayTime(shift.ends_at)}.</p>}
       </section>
-      <section class="card assignment" aria-labelledby="assignment-title">
-        <h2 id="assignment-title">Assignment</h2>
-        <p class="empty">No active assignment</p>
-      </section>
+      {children ?? (
+        <section class="card assignment" aria-labelledby="assignment-title">
+          <h2 id="assignment-title">Assignment</h2>
+          <p class="empty">No active assignment</p>
+        </section>
+      )}
     </>
   );
 }

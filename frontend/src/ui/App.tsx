@@ -4,7 +4,9 @@ import { session } from "../lib/session";
 import { EmptyHome } from "../screens/EmptyHome";
 import { OutboxScreen } from "../screens/OutboxScreen";
 import { SignIn } from "../screens/SignIn";
-import { TeamHome } from "../screens/TeamHome";
+import { Board } from "../screens/board/Board";
+import { DispatchConsole } from "../screens/dispatch/DispatchConsole";
+import { TeamScreen } from "../screens/team/TeamScreen";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { Header } from "./Header";
 import { useObservable } from "./hooks";
@@ -64,13 +66,13 @@ export function App() {
   } else if (home && !homes.includes(home)) {
     screen = <EmptyHome title={home.label} message="This area is not part of your role." showHomeLink />;
   } else if (path === "/team") {
-    screen = <TeamHome me={me} stale={s.stale} />;
+    screen = <TeamScreen me={me} stale={s.stale} />;
   } else if (path === "/dispatch") {
-    screen = <EmptyHome title="Dispatch" message="The dispatch board is not built yet. Incidents and team status will appear here." />;
+    screen = <DispatchConsole />;
   } else if (path === "/followups") {
     screen = <EmptyHome title="Follow-ups" message="The follow-up list is not built yet. Your due follow-ups will appear here." />;
   } else if (path === "/board") {
-    screen = <EmptyHome title="Board" message="The supervisor board is not built yet. Teams, open incidents and reports will appear here." />;
+    screen = <Board />;
   } else if (path === "/no-role") {
     screen = <EmptyHome title="No role assigned" message="Your account has no role yet. Ask an administrator to assign one." />;
   } else {

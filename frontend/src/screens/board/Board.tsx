@@ -1,0 +1,133 @@
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { ApiError, NetworkError, api } from "../../lib/api";
+import { onServerEvent } from "../../lib/session";
+import { formatDayTime } from "../../lib/time";
+import { TeamsCard } from "../dispatch/DispatchConsole";
+import { ageText, type BoardIncident, type OnDutyTeam } from "../dispatch/model";
+import { STATUS_LABEL, safetyFlags } from "../team/assignment";
+
+interface OverdueFollowUp {
+  id: number;
+  due_at: string;
+  status: string;
+  assignee?: { id: number; name: string };
+}
+
+/** null = the section is hidden (endpoint missing or not for this role). */
+type Section<T> = { state: "loading" } | { state: "hidden"; why: string } | { state: "ok"; rows: T } | { state: "error"; message: string };
+
+async function load<T>(url: string): Promise<Section<T>> {
+  try {
+    return { state: "ok", rows: await api<T>(url) };
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 403)) return { state: "hidden", why: e.message };
+    if (e instanceof NetworkError) return { state: "error", message: "No connection to the server." };
+    return { state: "error", message: e instanceof Error ? e.message : "Could not load." };
+  }
+}
+
+/** Supervisor board: every team's live status, open incidents, overdue follow-ups (if available). */
+export function Board() {
+  const [teams, setTeams] = useState<Section<OnDutyTeam[]>>({ state: "loading" });
+  const [incidents, setIncidents] = useState<Section<{ results: BoardIncident[] }>>({ state: "loading" });
+  const [overdue, setOverdue] = useState<Section<{ count: number; results: OverdueFollowUp[] }>>({ state: "loading" });
+
+  const reload = useCallback(async () => {
+    const [t, i, o] = await Promise.all([
+      load<OnDutyTeam[]>("/api/v1/teams/on-duty/"),
+      load<{ results: BoardIncident[] }>("/api/v1/incidents/board/?page_size=200"),
+      load<{ count: number; results: OverdueFollowUp[] }>("/api/v1/followups/overdue/"),
+    ]);
+    setTeams(t);
+    setIncidents(i);
+    setOverdue(o);
+  }, []);
+
+  useEffect(() => {
+    void reload();
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const unsub = onServerEvent((event) => {
+      if (!/^(incident|assignment|shift|team|followup)\./.test(event.type)) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void reload(), 250);
+    });
+    const poll = setInterval(() => void reload(), 60_000); // ages and overdue counts move with time
+    return () => {
+      unsub();
+      clearInterval(poll);
+      if (timer) clearTimeout(timer);
+    };
+  }, [reload]);
+
+  const open = incidents.state === "ok" ? incidents.rows.results : [];
+
+  return (
+    <div class="board">
+      <h1 id="page-title" tabIndex={-1}>
+        Board
+      </h1>
+      {teams.state === "ok" ? (
+        <TeamsCard teams={teams.rows} incidents={open} />
+      ) : (
+        <section class="card">
+          <h2>Teams on duty</h2>
+          <p class="muted">{teams.state === "loading" ? "Loading…" : teams.state === "hidden" ? "Not available for your role." : teams.message}</p>
+        </section>
+      )}
+      <section class="card" aria-labelledby="open-title">
+        <h2 id="open-title">Open incidents</h2>
+        {incidents.state === "loading" && <p>Loading…</p>}
+        {incidents.state === "hidden" && <p class="muted">Not available for your role.</p>}
+        {incidents.state === "error" && <p role="alert">{incidents.message}</p>}
+        {incidents.state === "ok" &&
+          (open.length === 0 ? (
+            <p class="empty">No open incidents.</p>
+          ) : (
+            <table class="board-table">
+              <thead>
+                <tr>
+                  <th scope="col">Priority</th>
+                  <th scope="col">Call</th>
+                  <th scope="col">Age</th>
+                  <th scope="col">Team and status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {open.map((i) => (
+                  <tr key={i.id}>
+                    <td>P{i.priority}</td>
+                    <td>
+                      #{i.id} {i.call_type_code} {i.address ?? ""}
+                      {safetyFlags(i).length > 0 && <span class="flag"> ⚠ {safetyFlags(i).join(", ")}</span>}
+                    </td>
+                    <td>{ageText(i.age_seconds ?? 0)}</td>
+                    <td>{i.assignment ? `${i.assignment.team.call_sign}: ${STATUS_LABEL[i.assignment.status] ?? i.assignment.status}` : "Unassigned"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ))}
+      </section>
+      {overdue.state !== "hidden" && (
+        <section class="card" aria-labelledby="overdue-title">
+          <h2 id="overdue-title">Overdue follow-ups{overdue.state === "ok" ? ` (${overdue.rows.count})` : ""}</h2>
+          {overdue.state === "loading" && <p>Loading…</p>}
+          {overdue.state === "error" && <p role="alert">{overdue.message}</p>}
+          {overdue.state === "ok" &&
+            (overdue.rows.results.length === 0 ? (
+              <p class="empty">No overdue follow-ups.</p>
+            ) : (
+              <ul class="overdue-list">
+                {overdue.rows.results.map((f) => (
+                  <li key={f.id}>
+                    Follow-up #{f.id}: due {formatDayTime(f.due_at)}
+                    {f.assignee ? ` · ${f.assignee.name}` : ""}
+                  </li>
+                ))}
+              </ul>
+            ))}
+        </section>
+      )}
+    </div>
+  );
+}

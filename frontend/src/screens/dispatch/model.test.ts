@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { EMPTY_LIVE, ageText, applyDispatchEvent, loadDeliveryBoard, teamReceipts } from "./model";
+
+const offer = { id: "ev-1", type: "assignment.offered", data: { assignment_id: 7, team_id: 1, status: "offered" } };
+
+function receipt(device: string, user: number, delivered: string | null, seen: string | null) {
+  return { id: `r-${device}-${seen ?? delivered}`, type: "delivery.updated", data: { event_id: "ev-1", event_type: "assignment.offered", subject: null, user_id: user, device_id: device, delivered_at: delivered, seen_at: seen } };
+}
+
+describe("dispatch live state", () => {
+  it("ties receipts to the assignment through the offer event id, per device", () => {
+    let live = applyDispatchEvent(EMPTY_LIVE, offer);
+    live = applyDispatchEvent(live, receipt("d-a", 10, "t1", null));
+    live = applyDispatchEvent(live, receipt("d-b", 11, "t2", null));
+    live = applyDispatchEvent(live, receipt("d-a", 10, "t1", "t3"));
+    const rows = teamReceipts(live, 7, new Set([10, 11]));
+    expect(rows).toEqual([
+      { device_id: "d-a", user_id: 10, delivered_at: "t1", seen_at: "t3" },
+      { device_id: "d-b", user_id: 11, delivered_at: "t2", seen_at: null },
+    ]);
+  });
+  it("leaves out receipts of people not on the team (the dispatcher's own screen)", () => {
+    let live = applyDispatchEvent(EMPTY_LIVE, offer);
+    live = applyDispatchEvent(live, receipt("d-disp", 99, "t1", null));
+    expect(teamReceipts(live, 7, new Set([10, 11]))).toEqual([]);
+  });
+  it("never moves a receipt backwards", () => {
+    let live = applyDispatchEvent(EMPTY_LIVE, offer);
+    live = applyDispatchEvent(live, receipt("d-a", 10, "t1", "t2"));
+    live = applyDispatchEvent(live, receipt("d-a", 10, "t9", null));
+    expect(teamReceipts(live, 7, new Set([10]))[0]).toMatchObject({ delivered_at: "t1", seen_at: "t2" });
+  });
+  it("loads the delivery board and finds rows by subject", () => {
+    const live = loadDeliveryBoard(EMPTY_LIVE, [
+      { subject: "assignment:9", event_id: "ev-9", pushed_at: "p", devices: [{ device_id: "d-x", user_id: 10, delivered_at: "a", seen_at: null }] },
+    ]);
+    expect(live.offers[9]).toBe("ev-9");
+    expect(teamReceipts(live, 9, new Set([10]))).toHaveLength(1);
+  });
+  it("raises an escalation banner per stage and clears it when the assignment is answered", () => {
+    let live = applyDispatchEvent(EMPTY_LIVE, { id: "e2", type: "delivery.alert", data: { subject: "assignment:7", team: "CR-A", stage: "alert", fired_at: "t" } });
+    live = applyDispatchEvent(live, { id: "e3", type: "delivery.alert", data: { subject: "assignment:7", team: "CR-A", stage: "alert", fired_at: "t" } });
+    expect(live.alerts).toHaveLength(1);
+    expect(live.alerts[0]).toMatchObject({ team: "CR-A", stage: "alert" });
+    live = applyDispatchEvent(live, { id: "e4", type: "assignment.accepted", data: { assignment_id: 7, status: "accepted" } });
+    expect(live.alerts).toEqual([]);
+  });
+  it("ignores unrelated events without copying", () => {
+    expect(applyDispatchEvent(EMPTY_LIVE, { id: "x", type: "incident.updated", data: {} })).toBe(EMPTY_LIVE);
+  });
+  it("formats ages", () => {
+    expect(ageText(42)).toBe("42 s");
+    expect(ageText(600)).toBe("10 min");
+    expect(ageText(3 * 3600 + 120)).toBe("3 h 2 min");
+  });
+});

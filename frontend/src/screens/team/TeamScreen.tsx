@@ -1,0 +1,383 @@
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, NetworkError, api, type Me } from "../../lib/api";
+import { markSeen, onServerEvent, outbox } from "../../lib/session";
+import { formatDayTime } from "../../lib/time";
+import { TeamHome } from "../TeamHome";
+import { beep, vibrate } from "./alert";
+import {
+  FIELD_ORDER,
+  STATUS_LABEL,
+  activeOf,
+  applyAssignmentEvent,
+  incomingOf,
+  mapUri,
+  mergeInbox,
+  nextStatuses,
+  safetyFlags,
+  type FieldStatus,
+  type InboxItem,
+} from "./assignment";
+import { PushCard } from "./PushCard";
+import { queueWrite, type WriteResult } from "./write";
+
+interface TimelineEntry {
+  at: string;
+  kind: string;
+  field: string;
+  old_value: string;
+  new_value: string;
+  actor: string | null;
+}
+
+type Notice = { kind: "ok" | "queued" | "error"; text: string } | null;
+
+function describeResult(r: WriteResult, done: string): Notice {
+  if (r.state === "sent") return { kind: "ok", text: done };
+  if (r.state === "queued") return { kind: "queued", text: "No signal: saved on this device, it will be sent automatically." };
+  const cur = r.current as { status?: string; team_call_sign?: string } | undefined;
+  if (r.status === 409 && cur?.status) {
+    const who = cur.team_call_sign ? ` (team ${cur.team_call_sign})` : "";
+    return { kind: "error", text: `Not changed: this assignment is now "${STATUS_LABEL[cur.status] ?? cur.status}"${who}. ${r.message}` };
+  }
+  return { kind: "error", text: `Not accepted by the server: ${r.message}` };
+}
+
+function timelineText(e: TimelineEntry): string {
+  if (e.field === "status" || e.kind.includes("status") || e.kind.startsWith("assignment")) {
+    const to = STATUS_LABEL[e.new_value] ?? e.new_value;
+    return e.new_value ? `${e.kind.replace(/_/g, " ")}: ${to}` : e.kind.replace(/_/g, " ");
+  }
+  if (e.field) return `${e.field.replace(/_/g, " ")}: ${e.new_value || "—"}`;
+  return e.kind.replace(/_/g, " ");
+}
+
+export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
+  const teamId = me.current_shift?.team.id ?? null;
+  const [items, setItems] = useState<InboxItem[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<Notice>(null);
+  const [timeline, setTimeline] = useState<TimelineEntry[]>([]);
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+
+  const reload = useCallback(async () => {
+    try {
+      const rows = await api<InboxItem[]>("/api/v1/assignments/inbox/");
+      setItems((known) => mergeInbox(known, rows));
+      setLoadError(null);
+    } catch (e) {
+      if (e instanceof NetworkError) setLoadError("Offline: showing what this device last received.");
+      else if (e instanceof ApiError && !e.isSessionLost) setLoadError(e.message);
+    } finally {
+      setLoaded(true);
+    }
+  }, []);
+
+  useEffect(() => {
+    void reload();
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const unsub = onServerEvent((event) => {
+      if (!event.type.startsWith("assignment.") && !event.type.startsWith("incident.")) return;
+      setItems((cur) => applyAssignmentEvent(cur, event, teamId));
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void reload(), 250);
+    });
+    return () => {
+      unsub();
+      if (timer) clearTimeout(timer);
+    };
+  }, [reload, teamId]);
+
+  const incoming = incomingOf(items);
+  const active = activeOf(items);
+
+  // Timeline of the active call (reloaded on every change of it).
+  const activeKey = active ? `${active.incident_id}:${active.status}` : "";
+  useEffect(() => {
+    if (!active) {
+      setTimeline([]);
+      return;
+    }
+    let cancelled = false;
+    api<{ timeline?: TimelineEntry[] }>(`/api/v1/incidents/${active.incident_id}/`)
+      .then((d) => {
+        if (!cancelled) setTimeline((d.timeline ?? []).slice(-12).reverse());
+      })
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [activeKey]);
+
+  const apply = (id: number, status: string) => setItems((cur) => cur.map((i) => (i.id === id ? { ...i, status } : i)));
+
+  const write = async (item: InboxItem, path: string, body: unknown, label: string, done: string, optimistic?: string) => {
+    const r = await queueWrite(outbox, { method: "POST", url: `/api/v1/assignments/${item.id}/${path}/`, body, label });
+    setNotice(describeResult(r, done));
+    if (r.state !== "rejected" && optimistic) apply(item.id, optimistic);
+    if (r.state === "rejected" && r.status === 409) {
+      const cur = r.current as { status?: string } | undefined;
+      if (cur?.status) setItems((list) => applyAssignmentEvent(list, { cursor: 0, type: "assignment.status", data: { assignment_id: item.id, status: cur.status } }, teamId));
+    }
+    void reload();
+    return r;
+  };
+
+  return (
+    <TeamHome me={me} stale={stale}>
+      <PushCard me={me} />
+      {incoming && (
+        <IncomingAlert
+          key={incoming.id}
+          item={incoming}
+          onShown={() => {
+            if (incoming.offer_cursor) void markSeen(incoming.offer_cursor);
+            if (incoming.status === "offered")
+              void queueWrite(outbox, { method: "POST", url: `/api/v1/assignments/${incoming.id}/acknowledge/`, label: "Assignment seen" });
+          }}
+          onAccept={() => write(incoming, "accept", undefined, "Accept assignment", "Accepted.", "accepted")}
+          onDecline={(reason) => write(incoming, "decline", { reason }, "Decline assignment", "Declined.", "declined")}
+        />
+      )}
+      <section class="card assignment" aria-labelledby="assignment-title">
+        <h2 id="assignment-title">Assignment</h2>
+        {notice && (
+          <p class={`notice notice-${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"}>
+            {notice.text}
+          </p>
+        )}
+        {loadError && <p class="muted">{loadError}</p>}
+        {!active ? (
+          <p class="empty">{loaded ? "No active assignment" : "Loading…"}</p>
+        ) : (
+          <ActiveAssignment
+            item={active}
+            me={me}
+            timeline={timeline}
+            onStatus={(s) => write(active, "status", { status: s }, `Status: ${STATUS_LABEL[s]}`, `Status set: ${STATUS_LABEL[s]}.`, s)}
+          />
+        )}
+      </section>
+    </TeamHome>
+  );
+}
+
+function SafetyList({ flags }: { flags: string[] }) {
+  if (!flags.length) return <p class="safety-none">No safety flags reported</p>;
+  return (
+    <ul class="safety-flags" aria-label="Safety flags">
+      {flags.map((f) => (
+        <li key={f}>⚠ {f}</li>
+      ))}
+    </ul>
+  );
+}
+
+function callTypeText(i: InboxItem): string {
+  const inc = i.incident;
+  return inc.call_type_description ? `${inc.call_type_description} (${inc.call_type_code ?? ""})` : (inc.call_type_code ?? "Call");
+}
+
+function IncomingAlert({
+  item,
+  onShown,
+  onAccept,
+  onDecline,
+}: {
+  item: InboxItem;
+  onShown: () => void;
+  onAccept: () => Promise<WriteResult>;
+  onDecline: (reason: string) => Promise<WriteResult>;
+}) {
+  const [declining, setDeclining] = useState(false);
+  const [reason, setReason] = useState("");
+  const [reasonError, setReasonError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    // Once per offer: alert the person and tell the server it is on screen.
+    beep();
+    vibrate();
+    onShown();
+    headingRef.current?.focus();
+  }, []);
+
+  const inc = item.incident;
+  const flags = safetyFlags(inc);
+  const run = async (fn: () => Promise<WriteResult>) => {
+    setBusy(true);
+    try {
+      await fn();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="incoming" role="alertdialog" aria-modal="true" aria-labelledby="incoming-title" aria-describedby="incoming-what">
+      <div class="incoming-inner">
+        <h2 id="incoming-title" ref={headingRef} tabIndex={-1}>
+          New assignment
+        </h2>
+        <SafetyList flags={flags} />
+        <p id="incoming-what" class="incoming-type">
+          {callTypeText(item)}
+        </p>
+        <dl class="facts">
+          <div>
+            <dt>Priority</dt>
+            <dd>{inc.priority ?? "—"}{inc.priority_local ? ` (${inc.priority_local})` : ""}</dd>
+          </div>
+          <div>
+            <dt>Address</dt>
+            <dd>{inc.address || "—"}</dd>
+          </div>
+          {inc.beat && (
+            <div>
+              <dt>Beat</dt>
+              <dd>{inc.beat}</dd>
+            </div>
+          )}
+        </dl>
+        {!declining ? (
+          <div class="incoming-actions">
+            <button type="button" class="btn btn-accept btn-block" disabled={busy} onClick={() => void run(onAccept)}>
+              Accept
+            </button>
+            <button type="button" class="btn btn-secondary btn-block" disabled={busy} onClick={() => setDeclining(true)}>
+              Decline…
+            </button>
+          </div>
+        ) : (
+          <form
+            class="decline-form"
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!reason.trim()) {
+                setReasonError("Give a reason for declining.");
+                return;
+              }
+              void run(() => onDecline(reason.trim()));
+            }}
+          >
+            <div class="field">
+              <label for="decline-reason">Reason for declining (required)</label>
+              <textarea
+                id="decline-reason"
+                rows={2}
+                maxLength={300}
+                value={reason}
+                aria-invalid={reasonError ? "true" : undefined}
+                aria-describedby={reasonError ? "decline-reason-error" : undefined}
+                onInput={(e) => {
+                  setReason((e.target as HTMLTextAreaElement).value);
+                  setReasonError(null);
+                }}
+              />
+              {reasonError && (
+                <p id="decline-reason-error" class="field-error" role="alert">
+                  {reasonError}
+                </p>
+              )}
+            </div>
+            <div class="incoming-actions">
+              <button type="submit" class="btn btn-danger btn-block" disabled={busy}>
+                Decline assignment
+              </button>
+              <button type="button" class="btn btn-secondary btn-block" onClick={() => setDeclining(false)}>
+                Back
+              </button>
+            </div>
+          </form>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function ActiveAssignment({
+  item,
+  me,
+  timeline,
+  onStatus,
+}: {
+  item: InboxItem;
+  me: Me;
+  timeline: TimelineEntry[];
+  onStatus: (s: FieldStatus) => Promise<WriteResult>;
+}) {
+  const [busy, setBusy] = useState(false);
+  const inc = item.incident;
+  const legal = nextStatuses(item.status);
+  const map = mapUri(inc);
+  const isClinician = me.roles.includes("clinician");
+  return (
+    <div class="active-assignment">
+      <p>
+        <span class="pill pill-status">{STATUS_LABEL[item.status] ?? item.status}</span>
+      </p>
+      <SafetyList flags={safetyFlags(inc)} />
+      <p class="incoming-type">{callTypeText(item)}</p>
+      <dl class="facts">
+        <div>
+          <dt>Priority</dt>
+          <dd>{inc.priority ?? "—"}</dd>
+        </div>
+        <div>
+          <dt>Address</dt>
+          <dd>{inc.address || "—"}</dd>
+        </div>
+        {inc.subject_name && (
+          <div>
+            <dt>Subject</dt>
+            <dd>{inc.subject_name}</dd>
+          </div>
+        )}
+      </dl>
+      <div class="status-buttons" role="group" aria-label="Set status">
+        {FIELD_ORDER.filter((s) => legal.includes(s)).map((s) => (
+          <button
+            key={s}
+            type="button"
+            class={`btn btn-block ${s === "cleared" ? "btn-secondary" : "btn-primary"}`}
+            disabled={busy}
+            onClick={() => {
+              setBusy(true);
+              void onStatus(s).finally(() => setBusy(false));
+            }}
+          >
+            {STATUS_LABEL[s]}
+          </button>
+        ))}
+      </div>
+      <p class="links">
+        {map && (
+          <a class="btn btn-secondary" href={map} data-native>
+            Open map
+          </a>
+        )}
+        {isClinician && (
+          <a class="btn btn-secondary" href={`/encounters/new?incident=${item.incident_id}&assignment=${item.id}`}>
+            Encounter
+          </a>
+        )}
+      </p>
+      <h3>Timeline</h3>
+      {timeline.length === 0 ? (
+        <p class="muted">No entries yet.</p>
+      ) : (
+        <ol class="timeline">
+          {timeline.map((e, i) => (
+            <li key={`${e.at}-${i}`}>
+              <span class="muted">{formatDayTime(e.at)}</span> {timelineText(e)}
+              {e.actor ? <span class="muted"> · {e.actor}</span> : null}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
