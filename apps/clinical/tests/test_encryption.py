@@ -74,6 +74,11 @@ def test_rotation_reencrypts_and_old_key_reads_until_then(
     assert ClinicalNote.objects.get(pk=note_a.pk).sections["plan"] == "Referral"  # old key still reads
     assert not token_is_current(before)
 
+    from apps.clinical.management.commands.rotate_note_keys import rotate_all
+
+    counts = rotate_all(batch_size=1)  # batches of one: exercises the keyset pagination
+    assert counts["clinical_clinicalnote"] == 1 and counts["clinical_addendum"] == 1
+    assert rotate_all() == dict.fromkeys(counts, 0)  # re-running finds nothing left to rotate
     call_command("rotate_note_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     [(after,)] = raw("SELECT sections FROM clinical_clinicalnote WHERE id = %s", pk)

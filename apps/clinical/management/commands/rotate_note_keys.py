@@ -31,30 +31,42 @@ def encrypted_columns() -> list[tuple[str, str, list[str]]]:
 
 
 def rotate_all(*, batch_size: int = 500) -> dict[str, int]:
+    """Re-encrypt in primary-key order, one transaction per batch (keyset pagination: memory and
+    lock time stay bounded however large the table). Safe to re-run: current tokens are skipped."""
     counts: dict[str, int] = {}
     qn = connection.ops.quote_name
     for table, pk, cols in encrypted_columns():
         rotated = 0
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('clinical.rotating_keys', 'on', true)")
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT {qn(pk)}, {', '.join(qn(c) for c in cols)} FROM {qn(table)}")  # noqa: S608 - identifiers from model metadata
-                rows = cursor.fetchall()
-            for row in rows:
-                changes: dict[str, str] = {}
-                for col, token in zip(cols, row[1:], strict=True):
-                    if token is not None and not token_is_current(str(token)):
-                        changes[col] = rotate_token(str(token))
-                if changes:
-                    assignments = ", ".join(f"{qn(c)} = %s" for c in changes)
+        last: Any = None
+        while True:
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
                     with connection.cursor() as cursor:
-                        cursor.execute(
-                            f"UPDATE {qn(table)} SET {assignments} WHERE {qn(pk)} = %s",  # noqa: S608
-                            [*changes.values(), row[0]],
-                        )
-                    rotated += 1
+                        cursor.execute("SELECT set_config('clinical.rotating_keys', 'on', true)")
+                where = f"WHERE {qn(pk)} > %s " if last is not None else ""
+                sql = (
+                    f"SELECT {qn(pk)}, {', '.join(qn(c) for c in cols)} FROM {qn(table)} "  # noqa: S608 - identifiers from model metadata
+                    f"{where}ORDER BY {qn(pk)} LIMIT %s"
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, [last, batch_size] if last is not None else [batch_size])
+                    rows = cursor.fetchall()
+                for row in rows:
+                    changes: dict[str, str] = {}
+                    for col, token in zip(cols, row[1:], strict=True):
+                        if token is not None and not token_is_current(str(token)):
+                            changes[col] = rotate_token(str(token))
+                    if changes:
+                        assignments = ", ".join(f"{qn(c)} = %s" for c in changes)
+                        with connection.cursor() as cursor:
+                            cursor.execute(
+                                f"UPDATE {qn(table)} SET {assignments} WHERE {qn(pk)} = %s",  # noqa: S608
+                                [*changes.values(), row[0]],
+                            )
+                        rotated += 1
+            if len(rows) < batch_size:
+                break
+            last = rows[-1][0]
         counts[table] = rotated
     return counts
 
