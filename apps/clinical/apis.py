@@ -49,11 +49,23 @@ def _parse(serializer_class: type[serializers.Serializer[Any]], data: Any, *, st
     return dict(serializer.validated_data)
 
 
+class StaleConflict(Conflict):
+    """409 for a stale revision. ``current`` is read after the write's rollback (the idempotency
+    wrapper calls ``after_rollback``), so it is the committed version and its read stays logged."""
+
+    def __init__(self, stale: services.StaleRevision, build_current: Callable[[], Any]) -> None:
+        super().__init__(stale.message, errors=stale.errors, current=None)
+        self._build_current = build_current
+
+    def after_rollback(self) -> None:
+        self.extra["current"] = self._build_current()
+
+
 def _stale_as_conflict(build_current: Callable[[], Any], fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except services.StaleRevision as exc:
-        raise Conflict(exc.message, errors=exc.errors, current=build_current()) from exc
+        raise StaleConflict(exc, build_current) from exc
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -169,8 +181,9 @@ class PersonMergeApi(APIView):
 
 
 def _encounter_out(request: Request, encounter_id: uuid.UUID) -> dict[str, Any]:
-    """The encounter as this user sees it, after a write (the write itself is audited)."""
-    return encounter_data(selectors.encounter_get(actor=_actor(request), encounter_id=encounter_id, audit=False))
+    """The encounter as this user sees it, after a write. Logged as a read as well: the answer
+    carries more than the write touched (other notes, screens)."""
+    return encounter_data(selectors.encounter_get(actor=_actor(request), encounter_id=encounter_id))
 
 
 class EncounterListApi(APIView):
@@ -266,8 +279,9 @@ class NoteUpdateInput(NoteContentInput):
     revision = serializers.IntegerField(min_value=1)
 
 
-def _note_out(request: Request, note_id: uuid.UUID) -> dict[str, Any]:
-    note, view = selectors.note_get(actor=_actor(request), note_id=note_id, audit=False)
+def _note_out(request: Request, note_id: uuid.UUID, *, audit: bool = False) -> dict[str, Any]:
+    """The note as this user sees it: after a write (the write is logged), or audited for a 409."""
+    note, view = selectors.note_get(actor=_actor(request), note_id=note_id, audit=audit)
     return note_data(note, view.categories)
 
 
@@ -297,7 +311,7 @@ class NoteDetailApi(APIView):
             data = _parse(NoteUpdateInput, request.data)
             revision = data.pop("revision")
             _stale_as_conflict(
-                lambda: _note_out(request, note_id),
+                lambda: _note_out(request, note_id, audit=True),
                 lambda: services.note_update(actor=_actor(request), note_id=note_id, revision=revision, data=data),
             )
             return status.HTTP_200_OK, _note_out(request, note_id)
@@ -314,7 +328,7 @@ class NoteSignApi(APIView):
         def run() -> tuple[int, Any]:
             data = _parse(self.Input, request.data)
             _stale_as_conflict(
-                lambda: _note_out(request, note_id),
+                lambda: _note_out(request, note_id, audit=True),
                 lambda: services.note_sign(actor=_actor(request), note_id=note_id, revision=data["revision"]),
             )
             return status.HTTP_200_OK, _note_out(request, note_id)

@@ -11,6 +11,8 @@ Use from any API view that changes state::
 - The write and the record commit together, in one transaction. A replay returns the stored status
   and body with ``Idempotent-Replayed: true``. A write that failed (4xx) rolled back, the record
   too, so the client may fix the input and retry with the same key.
+- A refused write's exception may carry ``after_rollback`` (a callable): it runs after the rollback,
+  e.g. to read and log the server's current version for a 409.
 - Two concurrent requests with the same key: the unique (user, key) index makes the second INSERT
   wait for the first transaction; after it commits, the second sees the record and replays it.
 
@@ -33,7 +35,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from apps.accounts.permissions import request_user
 
-from .errors import Conflict, Invalid, Unprocessable
+from .errors import ApplicationError, Conflict, Invalid, Unprocessable
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -103,6 +105,13 @@ def idempotent_response(request: Request, execute: Callable[[], tuple[int, Any]]
         if winner is None:
             raise
         return _replay(winner, fingerprint)
+    except ApplicationError as exc:
+        # The write was refused and rolled back. A refusal may need to do something that must
+        # survive that rollback (a 409 that reads the server's current version logs the read).
+        hook = getattr(exc, "after_rollback", None)
+        if callable(hook):
+            hook()
+        raise
     return Response(body, status=status_code)
 
 

@@ -293,3 +293,18 @@ def test_a_clinician_without_part2_authorisation_can_neither_read_nor_clear_it(
     assert res.status_code == 400 and "substance_use" in res.json()["errors"]
     note_a.refresh_from_db()
     assert "alcohol" in note_a.substance_use
+
+
+def test_the_server_version_in_a_409_is_committed_state_and_its_read_is_logged(
+    api: Any, clinician_a: Any, note_a: ClinicalNote
+) -> None:
+    from apps.clinical.models import AccessLog
+
+    client = api(clinician_a)
+    url = f"/api/v1/clinical/notes/{note_a.pk}/"
+    write(client, "patch", url, {"revision": 1, "sections": {"plan": "Phone version"}})
+    reads_before = AccessLog.objects.filter(action="read", record_type="note").count()
+    stale = write(client, "patch", url, {"revision": 1, "sections": {"plan": "Laptop version"}})
+    assert stale.status_code == 409
+    assert stale.json()["current"]["sections"]["plan"] == "Phone version"
+    assert AccessLog.objects.filter(action="read", record_type="note").count() == reads_before + 1
