@@ -22,6 +22,7 @@ The model lives in ``apps.core.models.IdempotencyRecord`` (migration ``core.0001
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -121,3 +122,31 @@ def idempotency_purge(*, older_than: dt.timedelta, now: dt.datetime | None = Non
     cutoff = (now or timezone.now()) - older_than
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff, completed_at__isnull=False).delete()
     return deleted
+
+
+ViewMethod = Callable[..., Response]
+
+
+def idempotent(*, required: bool = True) -> Callable[[ViewMethod], ViewMethod]:
+    """Decorate an APIView write method so it runs through :func:`idempotent_response`.
+
+    ``required=False`` for writes that are naturally safe to repeat or that desktop clients make
+    without an outbox (dispatch actions): with the header they get replay protection, without it
+    they run once as sent. The phone app's outbox always sends one.
+    """
+
+    def decorate(method: ViewMethod) -> ViewMethod:
+        @functools.wraps(method)
+        def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            if not required and not (request.headers.get(HEADER) or "").strip():
+                return method(view, request, *args, **kwargs)
+
+            def execute() -> tuple[int, Any]:
+                response = method(view, request, *args, **kwargs)
+                return response.status_code, response.data
+
+            return idempotent_response(request, execute)
+
+        return wrapper
+
+    return decorate

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import HasRole, request_user
 from apps.core.fields import AwareDateTimeField
+from apps.core.idempotency import idempotent
 from apps.core.pagination import Pagination
 
 from . import access, services
@@ -303,6 +304,7 @@ class IncidentListApi(APIView):
         )
 
     @extend_schema(request=IncidentCreateInput, responses={201: IncidentDetailOutput})
+    @idempotent(required=False)
     def post(self, request: Request) -> Response:
         values = _validated(IncidentCreateInput(data=request.data))
         incident = services.incident_create(by=request_user(request), values=values)
@@ -318,6 +320,7 @@ class IncidentDetailApi(APIView):
         return _detail(request, incident_id)
 
     @extend_schema(request=IncidentFieldsInput, responses=IncidentDetailOutput)
+    @idempotent(required=False)
     def patch(self, request: Request, incident_id: int) -> Response:
         values = _validated(IncidentFieldsInput(data=request.data))
         services.incident_update(incident_id=incident_id, by=request_user(request), values=values)
@@ -337,6 +340,7 @@ class IncidentTriageApi(APIView):
         not_served_note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     @extend_schema(request=Input, responses=IncidentDetailOutput)
+    @idempotent(required=False)
     def post(self, request: Request, incident_id: int) -> Response:
         v = _validated(self.Input(data=request.data))
         services.incident_triage(
@@ -410,6 +414,7 @@ class IncidentOfferApi(APIView):
     permission_classes = [DISPATCHERS]
 
     @extend_schema(request=_TeamInput, responses={201: AssignmentOutput})
+    @idempotent(required=False)
     def post(self, request: Request, incident_id: int) -> Response:
         v = _validated(_TeamInput(data=request.data))
         a = services.assignment_offer(incident_id=incident_id, team_id=v["team"], by=request_user(request))
@@ -425,6 +430,7 @@ class IncidentReassignApi(APIView):
         reason = serializers.CharField(max_length=300)
 
     @extend_schema(request=Input, responses={201: AssignmentOutput})
+    @idempotent(required=False)
     def post(self, request: Request, incident_id: int) -> Response:
         v = _validated(self.Input(data=request.data))
         a = services.assignment_reassign(
@@ -460,6 +466,7 @@ class AssignmentAcknowledgeApi(APIView):
     permission_classes = [FIELD_AND_DISPATCH]
 
     @extend_schema(request=None, responses=AssignmentOutput)
+    @idempotent(required=False)
     def post(self, request: Request, assignment_id: int) -> Response:
         a = services.assignment_acknowledge(assignment_id=assignment_id, by=request_user(request))
         return Response(AssignmentOutput(a).data)
@@ -469,6 +476,7 @@ class AssignmentAcceptApi(APIView):
     permission_classes = [FIELD_AND_DISPATCH]
 
     @extend_schema(request=None, responses=AssignmentOutput)
+    @idempotent(required=False)
     def post(self, request: Request, assignment_id: int) -> Response:
         a = services.assignment_accept(assignment_id=assignment_id, by=request_user(request))
         return Response(AssignmentOutput(a).data)
@@ -478,6 +486,7 @@ class AssignmentDeclineApi(APIView):
     permission_classes = [FIELD_AND_DISPATCH]
 
     @extend_schema(request=_ReasonInput, responses=AssignmentOutput)
+    @idempotent(required=False)
     def post(self, request: Request, assignment_id: int) -> Response:
         v = _validated(_ReasonInput(data=request.data))
         a = services.assignment_decline(assignment_id=assignment_id, by=request_user(request), reason=v["reason"])
@@ -493,6 +502,7 @@ class AssignmentStatusApi(APIView):
         status = serializers.ChoiceField(choices=[str(s) for s in services.FIELD_STATUSES])
 
     @extend_schema(request=Input, responses=AssignmentOutput)
+    @idempotent(required=False)
     def post(self, request: Request, assignment_id: int) -> Response:
         v = _validated(self.Input(data=request.data))
         a = services.assignment_status_update(assignment_id=assignment_id, by=request_user(request), status=v["status"])
@@ -503,6 +513,7 @@ class AssignmentCancelApi(APIView):
     permission_classes = [DISPATCHERS]
 
     @extend_schema(request=_ReasonInput, responses=AssignmentOutput)
+    @idempotent(required=False)
     def post(self, request: Request, assignment_id: int) -> Response:
         v = _validated(_ReasonInput(data=request.data))
         a = services.assignment_cancel(assignment_id=assignment_id, by=request_user(request), reason=v["reason"])
