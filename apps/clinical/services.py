@@ -707,8 +707,18 @@ def screen_record(
     if encounter.is_high_risk and not was_high:
         _emit_high_risk(encounter)
     _log(actor, AccessLog.Action.WRITE, screen, encounter, {Category.RISK})
+    _apply_followup_policy(encounter)
     _notify_changed(encounter, what=screen._meta.model_name or "record", by=actor.user)
     return screen
+
+
+def _apply_followup_policy(encounter: Encounter) -> None:
+    """High risk, an IVC release or an ED/EMS transport calls for follow-ups (DOMAIN.md §5): create
+    them in the same transaction as the fact, instead of waiting for the referrals policy sweep
+    (which stays as the safety net). Imported here: apps.referrals builds on apps.clinical."""
+    from apps.referrals.services import followup_policy_apply
+
+    followup_policy_apply(encounter=encounter)
 
 
 def _emit_high_risk(encounter: Encounter) -> None:
@@ -801,6 +811,7 @@ def disposition_add(*, actor: Actor, encounter_id: uuid.UUID, code: str) -> Disp
     except IntegrityError as exc:
         raise Conflict("This disposition is already recorded.", current={"code": code}) from exc
     _log(actor, AccessLog.Action.WRITE, disposition, view.encounter, {Category.DISPOSITION})
+    _apply_followup_policy(view.encounter)
     _notify_changed(view.encounter, what=disposition._meta.model_name or "record", by=actor.user)
     return disposition
 
@@ -881,6 +892,7 @@ def ivc_save(*, actor: Actor, encounter_id: uuid.UUID, revision: int | None, dat
     record.save()
     _sync_custody_reminder(record)
     _log(actor, AccessLog.Action.WRITE, record, view.encounter, {Category.RISK})
+    _apply_followup_policy(view.encounter)
     _notify_changed(view.encounter, what=record._meta.model_name or "record", by=actor.user)
     return record
 
