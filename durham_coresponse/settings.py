@@ -365,3 +365,6 @@ CELERY_BEAT_SCHEDULE["referrals-followup-policy-sweep"] = {
     "schedule": 300.0,
     "options": {"expires": 290},
 }
+
+# --- Core housekeeping ----------------------------------------------------------------------------
+CELERY_BEAT_SCHEDULE["core-idempotency-purge"] = {"task": "core.idempotency_purge", "schedule": 24 * 3600.0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 
 from celery import shared_task
@@ -19,3 +20,11 @@ def diagnostics_ping(user_id: int, token: str) -> None:
             recipients=[user_id],
             data={"token": token, "origin": f"worker@{socket.gethostname()}", "at": timezone.now().isoformat()},
         )
+
+
+@shared_task(name="core.idempotency_purge")
+def idempotency_purge_task() -> int:
+    """Daily: forget completed idempotency records older than a week (a phone replays within hours)."""
+    from .idempotency import idempotency_purge
+
+    return idempotency_purge(older_than=dt.timedelta(days=7))
