@@ -290,7 +290,7 @@ function CreateIncident({ onCancel, onCreated }: { onCancel: () => void; onCreat
     ) : null;
   const aria = (k: string) => (errors[k] ? { "aria-invalid": "true" as const, "aria-describedby": `new-${k}-error` } : {});
   return (
-    <form class="incident-form" onSubmit={(e) => void submit(e)} aria-label="New incident">
+    <form class="incident-form" noValidate onSubmit={(e) => void submit(e)} aria-label="New incident">
       {message && (
         <p class="field-error" role="alert">
           {message}

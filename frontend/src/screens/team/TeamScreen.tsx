@@ -18,7 +18,8 @@ import {
   type InboxItem,
 } from "./assignment";
 import { PushCard } from "./PushCard";
-import { queueWrite, type WriteResult } from "./write";
+import { queueWrite, takeConflicts, type WriteResult } from "./write";
+import { useObservable } from "../../ui/hooks";
 
 interface TimelineEntry {
   at: string;
@@ -31,14 +32,18 @@ interface TimelineEntry {
 
 type Notice = { kind: "ok" | "queued" | "error"; text: string } | null;
 
-function describeResult(r: WriteResult, done: string): Notice {
+function conflictText(label: string | undefined, message: string, current: unknown): string {
+  const cur = current as { status?: string; team_call_sign?: string } | undefined;
+  const what = label ? `${label}: not done.` : "Not done.";
+  if (!cur?.status) return `${what} ${message}`;
+  const who = cur.team_call_sign ? ` (team ${cur.team_call_sign})` : "";
+  return `${what} This assignment is now "${STATUS_LABEL[cur.status] ?? cur.status}"${who}. ${message}`;
+}
+
+function describeResult(r: WriteResult, done: string, label: string): Notice {
   if (r.state === "sent") return { kind: "ok", text: done };
   if (r.state === "queued") return { kind: "queued", text: "No signal: saved on this device, it will be sent automatically." };
-  const cur = r.current as { status?: string; team_call_sign?: string } | undefined;
-  if (r.status === 409 && cur?.status) {
-    const who = cur.team_call_sign ? ` (team ${cur.team_call_sign})` : "";
-    return { kind: "error", text: `Not changed: this assignment is now "${STATUS_LABEL[cur.status] ?? cur.status}"${who}. ${r.message}` };
-  }
+  if (r.status === 409) return { kind: "error", text: conflictText(label, r.message, r.current) };
   return { kind: "error", text: `Not accepted by the server: ${r.message}` };
 }
 
@@ -58,8 +63,9 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice>(null);
   const [timeline, setTimeline] = useState<TimelineEntry[]>([]);
-  const itemsRef = useRef(items);
-  itemsRef.current = items;
+  const outboxVersion = useObservable(outbox.version);
+  // Writes whose 409 was already shown (so a later "sent" for the same write does not overwrite it).
+  const shownConflicts = useRef(new Set<string>());
 
   const reload = useCallback(async () => {
     try {
@@ -89,8 +95,33 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
     };
   }, [reload, teamId]);
 
+  // A write queued without signal and refused on replay (409: the partner or dispatcher changed
+  // the assignment first): show the current state and reload.
+  useEffect(() => {
+    void takeConflicts(outbox, shownConflicts.current).then((conflicts) => {
+      // A refused "seen" needs no words: the reload shows who has the call now.
+      const last = conflicts.filter((c) => !c.url.endsWith("/acknowledge/")).pop();
+      if (!conflicts.length) return;
+      void reload();
+      if (!last) return;
+      setNotice({ kind: "error", text: conflictText(last.label, last.last_error ?? "", last.current) });
+    });
+  }, [outboxVersion, reload]);
+
   const incoming = incomingOf(items);
   const active = activeOf(items);
+
+  // "Seen" receipt for the offer on screen, once its event cursor is known (the offer may first
+  // come from the REST inbox and its event a moment later).
+  const seenCursors = useRef(new Set<number>());
+  const seenCursor = incoming?.offer_cursor;
+  useEffect(() => {
+    if (!seenCursor || seenCursors.current.has(seenCursor)) return;
+    seenCursors.current.add(seenCursor);
+    void markSeen(seenCursor).then((ok) => {
+      if (!ok) seenCursors.current.delete(seenCursor); // try again on the next render
+    });
+  }, [seenCursor]);
 
   // Timeline of the active call (reloaded on every change of it).
   const activeKey = active ? `${active.incident_id}:${active.status}` : "";
@@ -114,8 +145,8 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
 
   const write = async (item: InboxItem, path: string, body: unknown, label: string, done: string, optimistic?: string) => {
     const r = await queueWrite(outbox, { method: "POST", url: `/api/v1/assignments/${item.id}/${path}/`, body, label });
-    setNotice(describeResult(r, done));
-    if (r.state !== "rejected" && optimistic) apply(item.id, optimistic);
+    if (!shownConflicts.current.has(r.id)) setNotice(describeResult(r, done, label));
+    if (r.state !== "rejected" && optimistic && !shownConflicts.current.has(r.id)) apply(item.id, optimistic);
     if (r.state === "rejected" && r.status === 409) {
       const cur = r.current as { status?: string } | undefined;
       if (cur?.status) setItems((list) => applyAssignmentEvent(list, { cursor: 0, type: "assignment.status", data: { assignment_id: item.id, status: cur.status } }, teamId));
@@ -132,9 +163,11 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
           key={incoming.id}
           item={incoming}
           onShown={() => {
-            if (incoming.offer_cursor) void markSeen(incoming.offer_cursor);
             if (incoming.status === "offered")
-              void queueWrite(outbox, { method: "POST", url: `/api/v1/assignments/${incoming.id}/acknowledge/`, label: "Assignment seen" });
+              void queueWrite(outbox, { method: "POST", url: `/api/v1/assignments/${incoming.id}/acknowledge/`, label: "Assignment seen" }).then((r) => {
+                // Already accepted or withdrawn elsewhere: nothing to tell the person; the reload shows it.
+                if (r.state === "rejected" && r.status === 409) shownConflicts.current.add(r.id);
+              });
           }}
           onAccept={() => write(incoming, "accept", undefined, "Accept assignment", "Accepted.", "accepted")}
           onDecline={(reason) => write(incoming, "decline", { reason }, "Decline assignment", "Declined.", "declined")}

@@ -1,0 +1,165 @@
+"""axe-core finds no serious or critical violation on the dispatch-half screens, light and dark:
+sign-in, team home (idle and with an incoming assignment), dispatch console, supervisor board.
+
+axe-core is an npm devDependency of the frontend (`npm ci` installs it); it is injected from
+node_modules, nothing is downloaded at test time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import screenshot
+from .test_dispatch_flow import LIVE, in_thread
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+SCHEMES = ["light", "dark"]
+
+
+def sign_in(page: Any, username: str, password: str = "pw-for-tests-1") -> None:
+    page.set_default_timeout(60_000)
+    page.goto("/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def serious_violations(page: Any) -> list[str]:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in frontend/")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations
+              .filter(v => v.impact === "serious" || v.impact === "critical")
+              .map(v => {
+                const where = v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ");
+                return `${v.impact} ${v.id}: ${v.help} @ ${where}`;
+              });
+        }"""
+    )
+    return list(found)
+
+
+def check(page: Any, name: str) -> None:
+    violations = serious_violations(page)
+    screenshot(page, f"a11y-{name}")
+    assert violations == [], f"{name}: " + "\n".join(violations)
+
+
+@pytest.fixture
+def desktop(browser: Any, live_asgi: Any) -> Iterator[Any]:
+    contexts: list[Any] = []
+
+    def open_context(**kwargs: Any) -> Any:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_asgi.url, **kwargs)
+        contexts.append(ctx)
+        return ctx
+
+    yield open_context
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_sign_in_and_team_home_idle_and_incoming(
+    phone: Any, scheme: str, on_shift_a: Any, officer_a: Any, dispatcher: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from apps.incidents import services
+
+    page = phone(color_scheme=scheme).new_page()
+    page.goto("/")
+    page.get_by_label("Username").wait_for()
+    check(page, f"signin-{scheme}")
+
+    sign_in(page, officer_a.username)
+    page.wait_for_url("**/team")
+    expect(page.get_by_text("No active assignment")).to_be_visible(timeout=LIVE)
+    check(page, f"team-idle-{scheme}")
+
+    incident = in_thread(
+        services.incident_create,
+        by=dispatcher,
+        values={
+            "call_type_code": "MTLV",
+            "priority": 9,
+            "address": "500 E Main St",
+            "weapon_present": True,
+            "weapon_kind": "bat",
+            "violence_toward_responders": True,
+            "premise_hazards": "dog",
+        },
+    )
+    in_thread(services.assignment_offer, incident_id=incident.pk, team_id=on_shift_a.team_id, by=dispatcher)
+    alert = page.get_by_role("alertdialog", name="New assignment")
+    expect(alert).to_be_visible(timeout=LIVE)
+    check(page, f"team-incoming-{scheme}")
+
+    alert.get_by_role("button", name="Decline…").click()
+    alert.get_by_role("button", name="Decline assignment").click()
+    expect(alert.get_by_text("Give a reason for declining.")).to_be_visible(timeout=LIVE)
+    check(page, f"team-incoming-decline-error-{scheme}")
+
+    alert.get_by_role("button", name="Back").click()
+    alert.get_by_role("button", name="Accept").click()
+    expect(page.locator(".status-buttons button")).to_have_text(["En route"], timeout=LIVE)
+    check(page, f"team-active-{scheme}")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_dispatch_console_and_board(
+    desktop: Any, phone: Any, scheme: str, on_shift_a: Any, dispatcher: Any, supervisor: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from apps.incidents import services
+
+    in_thread(
+        services.incident_create,
+        by=dispatcher,
+        values={"call_type_code": "WELFARE", "priority": 3, "address": "1 Main St", "substances_involved": True},
+    )
+    hot = in_thread(
+        services.incident_create,
+        by=dispatcher,
+        values={"call_type_code": "SUICTHRT", "priority": 8, "address": "2 Main St", "weapon_present": True},
+    )
+    in_thread(services.assignment_offer, incident_id=hot.pk, team_id=on_shift_a.team_id, by=dispatcher)
+
+    page = desktop(color_scheme=scheme).new_page()
+    sign_in(page, dispatcher.username)
+    page.wait_for_url("**/dispatch")
+    expect(page.locator(".incident-row")).to_have_count(2, timeout=LIVE)
+    check(page, f"dispatch-list-{scheme}")
+
+    page.locator(".incident-row", has_text="SUICTHRT").click()
+    expect(page.get_by_test_id("assignment-status")).to_be_visible(timeout=LIVE)
+    page.get_by_role("button", name="New incident").click()
+    page.get_by_role("button", name="Create incident").click()
+    expect(page.get_by_label("Address")).to_have_attribute("aria-invalid", "true")
+    check(page, f"dispatch-detail-form-{scheme}")
+
+    page.locator(".incident-row", has_text="WELFARE").click()
+    page.get_by_role("button", name="Save triage").click()
+    expect(page.get_by_text("Choose whether the call is eligible.")).to_be_visible(timeout=LIVE)
+    check(page, f"dispatch-triage-{scheme}")
+
+    small = phone(color_scheme=scheme).new_page()
+    sign_in(small, dispatcher.username)
+    small.wait_for_url("**/dispatch")
+    expect(small.locator(".incident-row")).to_have_count(2, timeout=LIVE)
+    check(small, f"dispatch-phone-{scheme}")
+
+    board = phone(color_scheme=scheme).new_page()
+    sign_in(board, supervisor.username)
+    board.wait_for_url("**/board")
+    expect(board.locator(".board-table")).to_contain_text("CR-A", timeout=LIVE)
+    check(board, f"board-{scheme}")
