@@ -14,7 +14,6 @@ by up to a second (bench/push_bench.py). Two queries per process per round do no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 import weakref
@@ -25,6 +24,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
+from .fanout import group_add_many
 from .models import EventStream
 
 if TYPE_CHECKING:
@@ -100,14 +100,20 @@ async def sweep_once() -> None:
     sessions = [(c.session_key, c.user_id) for c in consumers if c.session_key]
     devices = [d for c in consumers if (d := getattr(c, "device_id", None)) is not None]
     positions, valid, revoked = await database_sync_to_async(_round)(users, sessions, devices)
+    alive = []
     for consumer in consumers:
         gone = not consumer.session_key or consumer.session_key not in valid
         if gone or getattr(consumer, "device_id", None) in revoked:
             await consumer.session_ended()
-            continue
-        with contextlib.suppress(Exception):
-            # Re-join: after a Redis restart without persistence the membership is gone.
-            await consumer.channel_layer.group_add(consumer.group, consumer.channel_name)
+        else:
+            alive.append(consumer)
+    if alive:
+        try:
+            # Re-join: after a Redis restart without persistence the memberships are gone.
+            await group_add_many(alive[0].channel_layer, [(c.group, c.channel_name) for c in alive])
+        except Exception:
+            log.info("re-joining groups failed (channel layer down?); next round retries", exc_info=True)
+    for consumer in alive:
         cursor = consumer.cursor
         if cursor is not None and positions.get(consumer.user_id, 0) > cursor:
             task = asyncio.ensure_future(_catch_up(consumer))
