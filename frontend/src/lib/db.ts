@@ -27,6 +27,8 @@ export interface OutboxItem {
   /** HTTP status of the rejection, and the server's current state for a 409. */
   last_status?: number | null;
   current?: unknown;
+  /** The server's field errors for a rejected write (shown next to the form). */
+  field_errors?: Record<string, string[]>;
   /** Short human label ("Status: en route") for the pending/rejected list. */
   label?: string;
 }

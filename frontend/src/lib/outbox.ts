@@ -207,6 +207,7 @@ export class Outbox {
       last_error: err.message,
       last_status: res.status,
       current: err.current,
+      field_errors: err.fieldErrors,
     });
     return "rejected";
   }

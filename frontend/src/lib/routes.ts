@@ -25,20 +25,34 @@ export function homeForRoles(roles: readonly string[]): string {
   return homesForRoles(roles)[0]?.path ?? "/no-role";
 }
 
+/** Screens outside the role homes, listed in the role nav for these roles (encounters, follow-ups). */
+export const EXTRA_LINKS: Home[] = [
+  { path: "/encounters", label: "Encounters", roles: ["clinician", "clinical_supervisor", "care_navigator", "officer"] },
+  { path: "/followups", label: "Follow-ups", roles: ["clinician", "clinical_supervisor", "care_navigator"] },
+];
+
+/** The extra links a person gets (those not already one of their homes). */
+export function extraLinksForRoles(roles: readonly string[]): Home[] {
+  const homes = homesForRoles(roles).map((h) => h.path);
+  return EXTRA_LINKS.filter((l) => !homes.includes(l.path) && l.roles.some((r) => roles.includes(r)));
+}
+
 // ---- Tiny history router ---------------------------------------------------------------------
 
 export const SIGN_IN = "/signin";
 
 export const currentPath = new Observable<string>(typeof location === "undefined" ? "/" : location.pathname);
 
+/** `path` may carry a query string (`/encounters/new?incident=5`); `currentPath` holds the pathname only. */
 export function navigate(path: string, opts: { replace?: boolean } = {}): void {
-  if (path === location.pathname) {
-    currentPath.set(path);
+  const pathname = path.split(/[?#]/)[0] || "/";
+  if (path === location.pathname + location.search) {
+    currentPath.set(pathname);
     return;
   }
   if (opts.replace) history.replaceState(null, "", path);
   else history.pushState(null, "", path);
-  currentPath.set(path);
+  currentPath.set(pathname);
 }
 
 export function startRouter(): () => void {
@@ -51,7 +65,7 @@ export function startRouter(): () => void {
     const url = new URL(a.href, location.href);
     if (url.origin !== location.origin || /^\/(api|admin|ws)\//.test(url.pathname)) return;
     e.preventDefault();
-    navigate(url.pathname);
+    navigate(url.pathname + url.search);
   };
   window.addEventListener("popstate", onPop);
   document.addEventListener("click", onClick);

@@ -1,5 +1,6 @@
 import { ApiError, NetworkError, api, configureApi, endpoints, ensureCsrf, forgetCsrf, type Me } from "./api";
-import { clearDirty } from "./dirty";
+import { clearDirty, isDirty } from "./dirty";
+import { unsyncedDraftCount } from "./drafts";
 import { EventClient, type ConnectionState } from "./events";
 import { Observable } from "./observable";
 import { deviceId } from "./device";
@@ -127,14 +128,26 @@ export async function signIn(username: string, password: string): Promise<Me> {
 }
 
 /**
+ * Work not on the server yet: queued writes, encounter drafts with edits not yet queued (they are
+ * deleted with the user's cache at sign-out), and a form open with unsaved input (counted once).
+ */
+export async function unsentChanges(): Promise<number> {
+  const s = session.value;
+  if (s.status !== "signed_in") return 0;
+  await outbox.refreshCounts();
+  const drafts = await unsyncedDraftCount(s.me.id).catch(() => 0);
+  const n = outbox.pending.value + drafts;
+  return n === 0 && isDirty() ? 1 : n;
+}
+
+/**
  * Signs out. With writes still queued the caller must have asked the person first:
  * `discardPending` true drops them, false refuses (returns "pending").
  */
 export async function signOut(opts: { discardPending: boolean }): Promise<"done" | "pending"> {
   const s = session.value;
   if (s.status !== "signed_in") return "done";
-  await outbox.refreshCounts();
-  if (outbox.pending.value > 0 && !opts.discardPending) return "pending";
+  if ((await unsentChanges()) > 0 && !opts.discardPending) return "pending";
   const userId = s.me.id;
   stopEvents();
   try {

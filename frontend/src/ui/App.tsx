@@ -1,5 +1,5 @@
 import { useEffect, useRef } from "preact/hooks";
-import { HOMES, SIGN_IN, currentPath, homeForRoles, homesForRoles, navigate } from "../lib/routes";
+import { HOMES, SIGN_IN, currentPath, extraLinksForRoles, homeForRoles, homesForRoles, navigate } from "../lib/routes";
 import { session } from "../lib/session";
 import { EmptyHome } from "../screens/EmptyHome";
 import { OutboxScreen } from "../screens/OutboxScreen";
@@ -7,6 +7,7 @@ import { SignIn } from "../screens/SignIn";
 import { Board } from "../screens/board/Board";
 import { DispatchConsole } from "../screens/dispatch/DispatchConsole";
 import { TeamScreen } from "../screens/team/TeamScreen";
+import { Lazy, loadEncounterRoutes, loadFollowups } from "../screens/encounter/Lazy";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { Header } from "./Header";
 import { useObservable } from "./hooks";
@@ -57,12 +58,16 @@ export function App() {
 
   const me = s.me;
   const homes = homesForRoles(me.roles);
+  const extras = extraLinksForRoles(me.roles);
+  const navLinks = [...homes, ...extras];
   let screen;
   const home = HOMES.find((h) => h.path === path);
   if (redirect) {
     screen = null;
   } else if (path === "/outbox") {
     screen = <OutboxScreen />;
+  } else if (path === "/followups" && extras.some((l) => l.path === path)) {
+    screen = <Lazy load={loadFollowups} props={{ me }} />;
   } else if (home && !homes.includes(home)) {
     screen = <EmptyHome title={home.label} message="This area is not part of your role." showHomeLink />;
   } else if (path === "/team") {
@@ -70,7 +75,9 @@ export function App() {
   } else if (path === "/dispatch") {
     screen = <DispatchConsole />;
   } else if (path === "/followups") {
-    screen = <EmptyHome title="Follow-ups" message="The follow-up list is not built yet. Your due follow-ups will appear here." />;
+    screen = <Lazy load={loadFollowups} props={{ me }} />;
+  } else if (path === "/encounters" || path.startsWith("/encounters/")) {
+    screen = <Lazy load={loadEncounterRoutes} props={{ me, path }} />;
   } else if (path === "/board") {
     screen = <Board />;
   } else if (path === "/no-role") {
@@ -87,10 +94,10 @@ export function App() {
       <Header me={me} />
       <ConnectionBanner />
       <UpdatePrompt />
-      {homes.length > 1 && (
+      {navLinks.length > 1 && (
         <nav class="role-nav" aria-label="Role">
           <ul>
-            {homes.map((h) => (
+            {navLinks.map((h) => (
               <li key={h.path}>
                 <a href={h.path} aria-current={path === h.path ? "page" : undefined}>
                   {h.label}

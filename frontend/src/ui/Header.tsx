@@ -1,6 +1,6 @@
 import { useRef, useState } from "preact/hooks";
 import type { Me } from "../lib/api";
-import { outbox, signOut } from "../lib/session";
+import { outbox, signOut, unsentChanges } from "../lib/session";
 
 export function Header({ me }: { me: Me | null }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -12,7 +12,7 @@ export function Header({ me }: { me: Me | null }) {
     try {
       const result = await signOut({ discardPending });
       if (result === "pending") {
-        setPending(outbox.pending.value);
+        setPending(await unsentChanges());
         dialog.current?.showModal();
       } else {
         dialog.current?.close();

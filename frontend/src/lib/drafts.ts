@@ -1,0 +1,390 @@
+import type { IDBPDatabase } from "idb";
+import { emptyAnswers, isComplete, normalize, type Answers, type Risk } from "./cssrs";
+import { appDB, type AppDB, type OutboxItem } from "./db";
+
+/**
+ * Encounter drafts on the device, and the writes a draft turns into.
+ *
+ * A draft is saved to IndexedDB on every change (the `cache` store, key `draft:<encounter UUID>`,
+ * per user), so it is removed with the rest of the user's cached data at sign-out and when the
+ * server ends the session. `queued` remembers what has already been handed to the outbox, so
+ * "Save" queues only the difference, each edit carrying the revision it is based on.
+ */
+
+export type NoteFormat = "soap" | "dap" | "birp" | "crisis_assessment" | "follow_up_contact";
+
+export const FORMAT_SECTIONS: Record<NoteFormat, string[]> = {
+  soap: ["subjective", "objective", "assessment", "plan"],
+  dap: ["data", "assessment", "plan"],
+  birp: ["behavior", "intervention", "response", "plan"],
+  crisis_assessment: ["presenting_problem", "mental_status", "risk_assessment", "plan"],
+  follow_up_contact: ["contact_summary", "plan"],
+};
+
+export const FORMAT_LABEL: Record<NoteFormat, string> = {
+  soap: "SOAP",
+  dap: "DAP",
+  birp: "BIRP",
+  crisis_assessment: "Crisis assessment",
+  follow_up_contact: "Follow-up contact",
+};
+
+export const SAFETY_PRECAUTIONS = ["lethal_means_addressed", "not_left_alone", "supervisor_notified", "safety_plan_reviewed"] as const;
+
+export const SAFETY_PLAN_PARTS = [
+  ["warning_signs", "1. Warning signs"],
+  ["internal_coping", "2. Internal coping strategies"],
+  ["distraction_people_places", "3. People and social settings that provide distraction"],
+  ["help_contacts", "4. People I can ask for help"],
+  ["professionals_agencies", "5. Professionals or agencies I can contact during a crisis"],
+  ["environment_safety", "6. Making the environment safe"],
+] as const;
+
+export type SafetyPlanPart = (typeof SAFETY_PLAN_PARTS)[number][0];
+export type SafetyPlanDraft = Record<SafetyPlanPart, string> & { lethal_means_counselling_done: boolean };
+
+export interface PersonRef {
+  id: string;
+  name: string;
+  date_of_birth: string | null;
+  /** Set for a person created on this device: POST persons/ first. */
+  create?: { first_name: string; last_name: string; date_of_birth: string | null };
+}
+
+export interface ReferralDraft {
+  id: string;
+  type: string;
+  agency_id: number | null;
+  agency_name: string;
+  notes: string;
+}
+
+export interface IvcDraft {
+  pathway: string;
+  petition_at: string;
+  custody_order_at: string;
+  custody_taken_at: string;
+  first_exam_at: string;
+  outcome: string;
+}
+
+export interface NoteContent {
+  format: NoteFormat;
+  sections: Record<string, string>;
+  safety_precautions: Record<string, boolean>;
+}
+
+export interface QueuedState {
+  person: boolean;
+  encounter: boolean;
+  /** Content of the last queued note write, and the revision the server will have after it. */
+  note: (NoteContent & { revision: number }) | null;
+  cssrs: string | null;
+  safety_plan: string | null;
+  dispositions: string[];
+  referrals: string[];
+  ivc: { revision: number; json: string } | null;
+  signed: boolean;
+}
+
+export interface EncounterDraft {
+  id: string;
+  user_id: number;
+  kind: "incident" | "walk_in" | "follow_up";
+  incident_id: number | null;
+  team_id: number | null;
+  officer_id: number | null;
+  started_at: string;
+  person: PersonRef | null;
+  note_id: string;
+  note: NoteContent;
+  cssrs: Answers;
+  override_risk: Risk | "";
+  override_reason: string;
+  safety_plan: SafetyPlanDraft;
+  dispositions: string[];
+  referrals: ReferralDraft[];
+  ivc: IvcDraft | null;
+  sign_requested: boolean;
+  queued: QueuedState;
+  /** Edits saved on the device but not yet handed to the outbox. */
+  unsynced: boolean;
+  updated_at: string;
+}
+
+export function emptySafetyPlan(): SafetyPlanDraft {
+  return {
+    warning_signs: "",
+    internal_coping: "",
+    distraction_people_places: "",
+    help_contacts: "",
+    professionals_agencies: "",
+    environment_safety: "",
+    lethal_means_counselling_done: false,
+  };
+}
+
+export function emptyQueued(): QueuedState {
+  return { person: false, encounter: false, note: null, cssrs: null, safety_plan: null, dispositions: [], referrals: [], ivc: null, signed: false };
+}
+
+export function newDraft(opts: {
+  id: string;
+  noteId: string;
+  userId: number;
+  kind?: EncounterDraft["kind"];
+  incidentId?: number | null;
+  teamId?: number | null;
+  officerId?: number | null;
+  now?: Date;
+}): EncounterDraft {
+  const now = opts.now ?? new Date();
+  return {
+    id: opts.id,
+    user_id: opts.userId,
+    kind: opts.kind ?? (opts.incidentId ? "incident" : "walk_in"),
+    incident_id: opts.incidentId ?? null,
+    team_id: opts.teamId ?? null,
+    officer_id: opts.officerId ?? null,
+    started_at: now.toISOString(),
+    person: null,
+    note_id: opts.noteId,
+    note: { format: "soap", sections: {}, safety_precautions: {} },
+    cssrs: emptyAnswers(),
+    override_risk: "",
+    override_reason: "",
+    safety_plan: emptySafetyPlan(),
+    dispositions: [],
+    referrals: [],
+    ivc: null,
+    sign_requested: false,
+    queued: emptyQueued(),
+    unsynced: false,
+    updated_at: now.toISOString(),
+  };
+}
+
+// ---- Writes ----------------------------------------------------------------------------------
+
+export interface PlannedWrite {
+  method: OutboxItem["method"];
+  url: string;
+  body: unknown;
+  label: string;
+}
+
+const CLIN = "/api/v1/clinical";
+
+function sectionsFor(note: NoteContent): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of FORMAT_SECTIONS[note.format]) out[s] = note.sections[s] ?? "";
+  return out;
+}
+
+function sameNote(a: NoteContent, b: NoteContent): boolean {
+  return JSON.stringify(sectionsFor(a)) === JSON.stringify(sectionsFor(b)) && JSON.stringify(precautions(a)) === JSON.stringify(precautions(b));
+}
+
+function precautions(note: NoteContent): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const k of SAFETY_PRECAUTIONS) out[k] = note.safety_precautions[k] === true;
+  return out;
+}
+
+function hasSafetyPlan(p: SafetyPlanDraft): boolean {
+  return p.lethal_means_counselling_done || Object.entries(p).some(([k, v]) => k !== "lethal_means_counselling_done" && String(v).trim() !== "");
+}
+
+/** "2026-11-27T14:05" (device-local wall time from <input type=datetime-local>) → ISO UTC. */
+export function localInputToIso(value: string): string | null {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function ivcBody(ivc: IvcDraft): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (ivc.pathway) body.pathway = ivc.pathway;
+  if (ivc.outcome) body.outcome = ivc.outcome;
+  for (const k of ["petition_at", "custody_order_at", "custody_taken_at", "first_exam_at"] as const) body[k] = localInputToIso(ivc[k]);
+  return body;
+}
+
+/**
+ * The writes that bring the server to the draft, in dependency order, and the `queued` state
+ * after them. Pure: the caller stores both in one IndexedDB transaction.
+ */
+export function planWrites(draft: EncounterDraft, uuid: () => string = () => crypto.randomUUID()): { writes: PlannedWrite[]; queued: QueuedState } {
+  const q: QueuedState = structuredClone(draft.queued);
+  const writes: PlannedWrite[] = [];
+  const enc = `${CLIN}/encounters/${draft.id}`;
+
+  if (draft.person?.create && !q.person) {
+    const c = draft.person.create;
+    writes.push({
+      method: "POST",
+      url: `${CLIN}/persons/`,
+      body: { id: draft.person.id, first_name: c.first_name, last_name: c.last_name, ...(c.date_of_birth ? { date_of_birth: c.date_of_birth } : {}) },
+      label: "New person",
+    });
+    q.person = true;
+  }
+  if (!q.encounter) {
+    const body: Record<string, unknown> = { id: draft.id, kind: draft.kind, started_at: draft.started_at };
+    if (draft.person) body.person_id = draft.person.id;
+    if (draft.team_id !== null) body.team_id = draft.team_id;
+    if (draft.officer_id !== null) body.officer_id = draft.officer_id;
+    if (draft.incident_id !== null) body.incident_id = draft.incident_id;
+    writes.push({ method: "POST", url: `${CLIN}/encounters/`, body, label: "Encounter started" });
+    q.encounter = true;
+  }
+  if (!q.note) {
+    writes.push({
+      method: "POST",
+      url: `${enc}/notes/`,
+      body: { id: draft.note_id, format: draft.note.format, sections: sectionsFor(draft.note), safety_precautions: precautions(draft.note) },
+      label: `Note (${FORMAT_LABEL[draft.note.format]})`,
+    });
+    q.note = { ...structuredClone(draft.note), revision: 1 };
+  } else if (!q.signed && !sameNote(q.note, draft.note)) {
+    writes.push({
+      method: "PATCH",
+      url: `${CLIN}/notes/${draft.note_id}/`,
+      body: { revision: q.note.revision, sections: sectionsFor(draft.note), safety_precautions: precautions(draft.note) },
+      label: "Note edited",
+    });
+    q.note = { ...structuredClone(draft.note), format: q.note.format, revision: q.note.revision + 1 };
+  }
+  const answers = normalize(draft.cssrs);
+  const screenKey = JSON.stringify([answers, draft.override_risk, draft.override_reason]);
+  if (isComplete(answers) && screenKey !== q.cssrs) {
+    writes.push({
+      method: "POST",
+      url: `${enc}/screens/`,
+      body: { ...answers, override_risk: draft.override_risk, override_reason: draft.override_reason },
+      label: "C-SSRS screen",
+    });
+    q.cssrs = screenKey;
+  }
+  const planJson = JSON.stringify(draft.safety_plan);
+  if (hasSafetyPlan(draft.safety_plan) && planJson !== q.safety_plan) {
+    writes.push({ method: "POST", url: `${enc}/safety-plans/`, body: { id: uuid(), ...draft.safety_plan }, label: "Safety plan" });
+    q.safety_plan = planJson;
+  }
+  for (const code of draft.dispositions) {
+    if (q.dispositions.includes(code)) continue;
+    writes.push({ method: "POST", url: `${enc}/dispositions/`, body: { code }, label: "Disposition" });
+    q.dispositions = [...q.dispositions, code];
+  }
+  for (const r of draft.referrals) {
+    if (q.referrals.includes(r.id)) continue;
+    const body: Record<string, unknown> = { id: r.id, type: r.type, notes: r.notes };
+    if (r.agency_id !== null) body.agency_id = r.agency_id;
+    writes.push({ method: "POST", url: `/api/v1/encounters/${draft.id}/referrals/`, body, label: "Referral" });
+    q.referrals = [...q.referrals, r.id];
+  }
+  if (draft.ivc) {
+    const body = ivcBody(draft.ivc);
+    const json = JSON.stringify(body);
+    if (json !== q.ivc?.json) {
+      writes.push({ method: "PUT", url: `${enc}/ivc/`, body: q.ivc ? { revision: q.ivc.revision, ...body } : body, label: "IVC times" });
+      q.ivc = { revision: q.ivc ? q.ivc.revision + 1 : 1, json };
+    }
+  }
+  if (draft.sign_requested && !q.signed && q.note) {
+    writes.push({ method: "POST", url: `${CLIN}/notes/${draft.note_id}/sign/`, body: { revision: q.note.revision }, label: "Note signed" });
+    q.note = { ...q.note, revision: q.note.revision + 1 };
+    q.signed = true;
+  }
+  return { writes, queued: q };
+}
+
+// ---- Storage ---------------------------------------------------------------------------------
+
+type DBGetter = () => Promise<IDBPDatabase<AppDB>>;
+
+export const DRAFT_PREFIX = "draft:";
+export const SEEN_PREFIX = "encounter:";
+
+export async function draftGet(userId: number, id: string, db: DBGetter = appDB): Promise<EncounterDraft | undefined> {
+  const row = await (await db()).get("cache", [userId, DRAFT_PREFIX + id]);
+  return row?.value as EncounterDraft | undefined;
+}
+
+export async function draftPut(draft: EncounterDraft, db: DBGetter = appDB): Promise<void> {
+  await (await db()).put("cache", { user_id: draft.user_id, key: DRAFT_PREFIX + draft.id, value: draft, saved_at: new Date().toISOString() });
+}
+
+export async function draftDelete(userId: number, id: string, db: DBGetter = appDB): Promise<void> {
+  await (await db()).delete("cache", [userId, DRAFT_PREFIX + id]);
+}
+
+export async function draftList(userId: number, db: DBGetter = appDB): Promise<EncounterDraft[]> {
+  const rows = await (await db()).getAllFromIndex("cache", "by_user", userId);
+  return rows.filter((r) => r.key.startsWith(DRAFT_PREFIX)).map((r) => r.value as EncounterDraft);
+}
+
+/** Drafts with edits not yet queued: sign-out must ask before deleting them. */
+export async function unsyncedDraftCount(userId: number, db: DBGetter = appDB): Promise<number> {
+  return (await draftList(userId, db)).filter((d) => d.unsynced).length;
+}
+
+/** The last encounter data the server sent (for offline display); cleared with the user's cache. */
+export async function seenPut(userId: number, id: string, value: unknown, db: DBGetter = appDB): Promise<void> {
+  await (await db()).put("cache", { user_id: userId, key: SEEN_PREFIX + id, value, saved_at: new Date().toISOString() });
+}
+
+export async function seenGet<T>(userId: number, id: string, db: DBGetter = appDB): Promise<T | undefined> {
+  const row = await (await db()).get("cache", [userId, SEEN_PREFIX + id]);
+  return row?.value as T | undefined;
+}
+
+/**
+ * Queues the draft's writes and saves the draft with its new `queued` state in ONE IndexedDB
+ * transaction: either both happen or neither (no lost and no doubled writes after a crash).
+ * The items have the outbox's shape; the caller then refreshes the outbox counts and replays.
+ */
+export async function queueDraft(
+  draft: EncounterDraft,
+  opts: { db?: DBGetter; uuid?: () => string; now?: () => Date; extraWrites?: PlannedWrite[]; discardSeqs?: number[] } = {},
+): Promise<{ draft: EncounterDraft; queuedCount: number }> {
+  const db = opts.db ?? appDB;
+  const uuid = opts.uuid ?? (() => crypto.randomUUID());
+  const now = opts.now ?? (() => new Date());
+  const plan = planWrites(draft, uuid);
+  const writes = [...(opts.extraWrites ?? []), ...plan.writes];
+  const next: EncounterDraft = { ...draft, queued: plan.queued, unsynced: false };
+  const conn = await db();
+  const tx = conn.transaction(["outbox", "cache"], "readwrite");
+  const outboxStore = tx.objectStore("outbox");
+  for (const seq of opts.discardSeqs ?? []) await outboxStore.delete(seq);
+  for (const w of writes) {
+    const item: OutboxItem = {
+      id: uuid(),
+      user_id: draft.user_id,
+      method: w.method,
+      url: w.url,
+      body: w.body,
+      created_at: now().toISOString(),
+      status: "pending",
+      last_error: null,
+      last_status: null,
+      label: w.label,
+    };
+    await outboxStore.add(item);
+  }
+  await tx.objectStore("cache").put({ user_id: draft.user_id, key: DRAFT_PREFIX + draft.id, value: next, saved_at: now().toISOString() });
+  await tx.done;
+  return { draft: next, queuedCount: writes.length };
+}
+
+/** Outbox items (any status) that belong to this draft's encounter or note. */
+export function itemsForDraft(items: OutboxItem[], draft: Pick<EncounterDraft, "id" | "note_id" | "referrals" | "person">): OutboxItem[] {
+  return items.filter(
+    (i) =>
+      i.url.includes(draft.id) ||
+      i.url.includes(draft.note_id) ||
+      JSON.stringify(i.body ?? null).includes(draft.id) ||
+      (draft.person?.create !== undefined && i.url.endsWith("/clinical/persons/") && JSON.stringify(i.body).includes(draft.person.id)),
+  );
+}
