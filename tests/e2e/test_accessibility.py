@@ -29,6 +29,15 @@ def sign_in(page: Any, username: str, password: str = "pw-for-tests-1") -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def emit_in_transaction(**kwargs: Any) -> None:
+    from django.db import transaction
+
+    from apps.realtime.services import event_emit
+
+    with transaction.atomic():
+        event_emit(**kwargs)
+
+
 def serious_violations(page: Any) -> list[str]:
     if not AXE.is_file():
         pytest.fail(f"{AXE} is missing: run `npm ci` in frontend/")
@@ -121,6 +130,7 @@ def test_dispatch_console_and_board(
     from playwright.sync_api import expect
 
     from apps.incidents import services
+    from apps.incidents.models import Assignment
 
     in_thread(
         services.incident_create,
@@ -140,6 +150,26 @@ def test_dispatch_console_and_board(
     expect(page.locator(".incident-row")).to_have_count(2, timeout=LIVE)
     check(page, f"dispatch-list-{scheme}")
 
+    # An escalation from the delivery engine (no device of the team saw the offer) → banner.
+    assignment = Assignment.objects.get()
+    in_thread(
+        emit_in_transaction,
+        type="delivery.alert",
+        recipients=[dispatcher],
+        data={
+            "subject": f"assignment:{assignment.pk}",
+            "team": "CR-A",
+            "stage": "alert",
+            "fired_at": "2026-01-01T00:00:00Z",
+        },
+    )
+    banner = page.locator(".escalations")
+    expect(banner).to_contain_text("Team CR-A", timeout=LIVE)
+    expect(banner).to_contain_text("call the team or reassign")
+    expect(banner).to_have_attribute("role", "alert")
+    check(page, f"dispatch-escalation-{scheme}")
+    banner.get_by_role("button", name="Open").click()
+    expect(page.get_by_role("heading", name="Incident #")).to_contain_text("SUICTHRT", timeout=LIVE)
     page.locator(".incident-row", has_text="SUICTHRT").click()
     expect(page.get_by_test_id("assignment-status")).to_be_visible(timeout=LIVE)
     page.get_by_role("button", name="New incident").click()

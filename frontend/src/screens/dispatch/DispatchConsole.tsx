@@ -138,8 +138,10 @@ export function DispatchConsole() {
             const inc = incidents.find((i) => i.assignment?.id === aid);
             return (
               <div key={a.key} class={`escalation escalation-${a.stage}`}>
-                <strong>Team {a.team || "?"}</strong>: {inc ? `incident #${inc.id} ` : ""}
-                {ALERT_TEXT[a.stage]}
+                <span>
+                  <strong>Team {a.team || "?"}</strong>: {inc ? `incident #${inc.id} ` : ""}
+                  {ALERT_TEXT[a.stage]}
+                </span>
                 {inc && (
                   <button type="button" class="btn btn-secondary" onClick={() => setSelected(inc.id)}>
                     Open
