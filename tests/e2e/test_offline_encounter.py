@@ -147,3 +147,42 @@ def test_followup_attempt_in_two_taps_offline(
     assert attempt.method == "phone" and attempt.outcome == "no_answer" and attempt.by_id == clinician_a.pk
     followup.refresh_from_db()
     assert followup.failed_attempts == 1
+
+
+def test_high_risk_sign_refusal_is_shown_then_fixed(phone: Any, on_shift_a: Any, clinician_a: Any) -> None:
+    page = signed_in_page(phone(), clinician_a.username)
+    page.goto("/encounters/new")
+    page.wait_for_url("**/encounters/*-*")
+    page.get_by_label("First name").fill("Avery")
+    page.get_by_label("Last name").fill("Risk")
+    page.get_by_role("button", name="Create person").click()
+    for label in ("Subjective", "Objective", "Assessment", "Plan"):
+        page.get_by_label(label, exact=True).fill(f"{label} text.")
+    answer(page, "1. In the past month, have you wished", True)
+    answer(page, "2. In the past month, have you had any actual thoughts", True)
+    answer(page, "3. Have you been thinking", False)
+    answer(page, "4. Have you had these thoughts", True)
+    answer(page, "5. Have you started to work out", False)
+    answer(page, "6. Have you ever done anything", False)
+    assert "High risk" in page.locator(".risk-box").inner_text()
+
+    # Signing without the precautions and a disposition: the server's field errors are shown.
+    page.get_by_role("button", name="Sign note").click()
+    refused = page.locator(".rejected-list")
+    refused.wait_for(timeout=30_000)
+    text = refused.inner_text()
+    assert "Note signed" in text and "The note cannot be signed yet." in text
+    assert "Safety precautions: High risk: confirm before signing" in text
+    assert "Disposition: High risk: record a disposition decision before signing." in text
+    assert ClinicalNote.objects.get().status == ClinicalNote.Status.DRAFT
+    assert Encounter.objects.get().risk_level == "high"
+
+    for label in ("Lethal means addressed", "Person not left alone", "Supervisor notified", "Safety plan reviewed"):
+        page.get_by_label(label).check()
+    page.get_by_label("Voluntary transport to ED").check()
+    refused.get_by_role("button", name="Dismiss").click()
+    page.get_by_role("button", name="Sign note").click()
+    page.get_by_test_id("encounter-sync").filter(has_text="Note signed.").wait_for(timeout=30_000)
+    note = ClinicalNote.objects.get()
+    assert note.status == ClinicalNote.Status.SIGNED
+    assert all(note.safety_precautions.values()) and len(note.safety_precautions) == 4
