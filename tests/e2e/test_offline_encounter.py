@@ -186,3 +186,35 @@ def test_high_risk_sign_refusal_is_shown_then_fixed(phone: Any, on_shift_a: Any,
     note = ClinicalNote.objects.get()
     assert note.status == ClinicalNote.Status.SIGNED
     assert all(note.safety_precautions.values()) and len(note.safety_precautions) == 4
+
+
+CACHE_KEYS_JS = """() => new Promise((resolve) => {
+    const r = indexedDB.open("coresponse");
+    r.onsuccess = () => {
+        const q = r.result.transaction("cache").objectStore("cache").getAll();
+        q.onsuccess = () => resolve(q.result.map((row) => row.key));
+    };
+})"""
+
+
+def test_sign_out_asks_before_deleting_an_unsent_draft(phone: Any, on_shift_a: Any, clinician_a: Any) -> None:
+    page = signed_in_page(phone(), clinician_a.username)
+    page.goto("/encounters/new")
+    page.wait_for_url("**/encounters/*-*")
+    page.get_by_label("Subjective", exact=True).fill("Not saved to the server yet.")
+    page.wait_for_timeout(300)  # let the autosave land
+    assert any(k.startswith("draft:") for k in page.evaluate(CACHE_KEYS_JS))
+
+    page.get_by_role("button", name="Sign out").click()
+    dialog = page.get_by_role("dialog", name="Changes not sent yet")
+    dialog.wait_for()
+    assert "1 change has not reached the server" in dialog.inner_text()
+    dialog.get_by_role("button", name="Keep waiting").click()
+    assert page.get_by_label("Subjective", exact=True).input_value() == "Not saved to the server yet."
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("dialog", name="Changes not sent yet").get_by_role("button", name="Discard and sign out").click()
+    page.get_by_label("Username").wait_for()
+    # Health information cached on the device is gone: no draft, no last-seen data, no cache rows.
+    assert page.evaluate(CACHE_KEYS_JS) == []
+    assert Encounter.objects.count() == 0
