@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, NetworkError, api } from "../../lib/api";
 import { onServerEvent } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
-import { STATUS_LABEL, isActive, safetyFlags } from "../team/assignment";
+import { CALL_TYPES, STATUS_LABEL, isActive, safetyFlags } from "../team/assignment";
 import {
   ALERT_TEXT,
   EMPTY_LIVE,
@@ -16,21 +16,6 @@ import {
   type OnDutyTeam,
 } from "./model";
 
-export const CALL_TYPES: Array<[string, string]> = [
-  ["EDP", "Emotional disturbance"],
-  ["MNTL", "Mental health, non-violent"],
-  ["MTLV", "Mental health, violent"],
-  ["SUICIDE", "Suicide"],
-  ["SUICTHRT", "Suicide attempt or threat"],
-  ["WELFARE", "Welfare check"],
-  ["OD", "Overdose"],
-  ["INTOX", "Intoxicated person"],
-  ["PERUNCON", "Person unconscious"],
-  ["TROUBLE", "Trouble, unknown"],
-  ["DISORD", "Disorderly"],
-  ["TRESPASS", "Trespass"],
-  ["BARICADE", "Barricaded person"],
-];
 
 const TEAM_STATUS: Record<string, string> = {
   available: "Available",

@@ -8,6 +8,7 @@ import {
   FIELD_ORDER,
   STATUS_LABEL,
   activeOf,
+  callTypeLabel,
   applyAssignmentEvent,
   incomingOf,
   mapUri,
@@ -208,8 +209,23 @@ function SafetyList({ flags }: { flags: string[] }) {
 }
 
 function callTypeText(i: InboxItem): string {
-  const inc = i.incident;
-  return inc.call_type_description ? `${inc.call_type_description} (${inc.call_type_code ?? ""})` : (inc.call_type_code ?? "Call");
+  return callTypeLabel(i.incident.call_type_code, i.incident.call_type_description);
+}
+
+/** Marks every element outside `el` (its ancestors' siblings) inert; returns the undo. */
+export function makeOthersInert(el: Element | null): () => void {
+  const changed: Element[] = [];
+  for (let node = el; node && node.parentElement && node !== document.body; node = node.parentElement) {
+    for (const sib of Array.from(node.parentElement.children)) {
+      if (sib !== node && !sib.hasAttribute("inert") && sib.tagName !== "SCRIPT") {
+        sib.setAttribute("inert", "");
+        changed.push(sib);
+      }
+    }
+  }
+  return () => {
+    for (const e of changed) e.removeAttribute("inert");
+  };
 }
 
 function IncomingAlert({
@@ -228,6 +244,7 @@ function IncomingAlert({
   const [reasonError, setReasonError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const headingRef = useRef<HTMLHeadingElement>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     // Once per offer: alert the person and tell the server it is on screen.
@@ -235,6 +252,8 @@ function IncomingAlert({
     vibrate();
     onShown();
     headingRef.current?.focus();
+    // Modal: everything else on the page is inert while the offer is up (no tabbing behind it).
+    return makeOthersInert(rootRef.current);
   }, []);
 
   const inc = item.incident;
@@ -249,7 +268,7 @@ function IncomingAlert({
   };
 
   return (
-    <div class="incoming" role="alertdialog" aria-modal="true" aria-labelledby="incoming-title" aria-describedby="incoming-what">
+    <div ref={rootRef} class="incoming" role="alertdialog" aria-modal="true" aria-labelledby="incoming-title" aria-describedby="incoming-what">
       <div class="incoming-inner">
         <h2 id="incoming-title" ref={headingRef} tabIndex={-1}>
           New assignment

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   FIELD_ORDER,
   activeOf,
+  callTypeLabel,
   applyAssignmentEvent,
   incomingOf,
   mapUri,
@@ -101,5 +102,14 @@ describe("display helpers", () => {
     expect(mapUri({ latitude: 35.99, longitude: -78.9, address: "1 Main St, Durham" })).toBe("geo:35.99,-78.9?q=1%20Main%20St%2C%20Durham");
     expect(mapUri({ latitude: null, longitude: null, address: "1 Main St" })).toBe("geo:0,0?q=1%20Main%20St");
     expect(mapUri({})).toBeNull();
+  });
+});
+
+describe("call type label", () => {
+  it("prefers the server's description, falls back to the seeded list, then the code", () => {
+    expect(callTypeLabel("MTLV", "Violent MH")).toBe("Violent MH (MTLV)");
+    expect(callTypeLabel("MTLV")).toBe("Mental health, violent (MTLV)");
+    expect(callTypeLabel("LOCAL1")).toBe("LOCAL1");
+    expect(callTypeLabel(undefined)).toBe("Call");
   });
 });

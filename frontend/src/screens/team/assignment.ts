@@ -33,6 +33,30 @@ export const STATUS_LABEL: Record<string, string> = {
   cancelled: "Cancelled",
 };
 
+/** The seeded behavioural-health call types (incidents migration 0002): local code → description. */
+export const CALL_TYPES: Array<[string, string]> = [
+  ["EDP", "Emotional disturbance"],
+  ["MNTL", "Mental health, non-violent"],
+  ["MTLV", "Mental health, violent"],
+  ["SUICIDE", "Suicide"],
+  ["SUICTHRT", "Suicide attempt or threat"],
+  ["WELFARE", "Welfare check"],
+  ["OD", "Overdose"],
+  ["INTOX", "Intoxicated person"],
+  ["PERUNCON", "Person unconscious"],
+  ["TROUBLE", "Trouble, unknown"],
+  ["DISORD", "Disorderly"],
+  ["TRESPASS", "Trespass"],
+  ["BARICADE", "Barricaded person"],
+];
+
+/** "Suicide attempt or threat (SUICTHRT)" from what the server sent, with the seeded list as fallback. */
+export function callTypeLabel(code: string | undefined, description?: string): string {
+  const text = description || CALL_TYPES.find(([c]) => c === code)?.[1];
+  if (!code) return description || "Call";
+  return text ? `${text} (${code})` : code;
+}
+
 /** The order of the status buttons (the lifecycle order). */
 export const FIELD_ORDER: FieldStatus[] = ["en_route", "on_scene", "transporting", "at_facility", "cleared"];
 
