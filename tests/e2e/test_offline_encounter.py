@@ -104,6 +104,10 @@ def test_offline_encounter_signs_and_syncs_once(
     assert enc.risk_level == "low"
     # The server's risk is shown next to the device's.
     page.get_by_text("Risk recorded by the server:").wait_for()
+    # The assignment's "Encounter" link again: the same encounter, not a second one.
+    page.goto(f"/encounters/new?incident={incident.pk}")
+    page.wait_for_url(f"**/encounters/{encounter_id}")
+    assert Encounter.objects.count() == 1
 
 
 def test_followup_attempt_in_two_taps_offline(

@@ -1,7 +1,7 @@
 import "./encounter.css";
 import { useEffect, useState } from "preact/hooks";
 import type { Me } from "../../lib/api";
-import { newDraft, draftPut } from "../../lib/drafts";
+import { draftList, draftPut, newDraft } from "../../lib/drafts";
 import { navigate } from "../../lib/routes";
 import { EncounterEditor } from "./EncounterEditor";
 import { EncounterList } from "./EncounterList";
@@ -54,8 +54,15 @@ function NewEncounter({ me }: { me: Me }) {
       teamId: shift?.team.id ?? null,
       officerId: officer,
     });
-    draftPut(draft)
-      .then(() => navigate(`/encounters/${draft.id}`, { replace: true }))
+    // Coming back from the assignment again opens the draft already started for that incident.
+    draftList(me.id)
+      .then(async (drafts) => {
+        const existing = incident ? drafts.find((d) => d.incident_id === incident) : undefined;
+        if (existing) return existing.id;
+        await draftPut(draft);
+        return draft.id;
+      })
+      .then((id) => navigate(`/encounters/${id}`, { replace: true }))
       .catch((e: unknown) => setError(e instanceof Error ? e.message : "Could not save on this device."));
   }, [me]);
   return error ? <p role="alert" class="form-error">{error}</p> : <p aria-busy="true">Starting a new encounter…</p>;
