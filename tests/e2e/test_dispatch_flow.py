@@ -97,6 +97,16 @@ def test_offer_accept_en_route_on_scene_live_on_every_screen(
     assert incident.address == "410 W Chapel Hill St, Durham"
     assert incident.priority == 8 and incident.weapon_present and incident.weapon_kind == "knife"
 
+    # Triage: eligible, dispatch co-response.
+    triage = console.locator(".triage-form")
+    triage.get_by_label("Yes").check()
+    triage.get_by_label("Reason", exact=True).fill("Suicidal statement, no violence so far")
+    triage.get_by_label("Outcome").select_option("dispatch_co_response")
+    triage.get_by_role("button", name="Save triage").click()
+    expect(triage.get_by_text("Triage saved.")).to_be_visible(timeout=LIVE)
+    incident.refresh_from_db()
+    assert incident.coresponse_eligible is True and incident.triage_outcome == "dispatch_co_response"
+
     # Offer it to team CR-A.
     console.get_by_role("button", name="Offer to CR-A").click()
     status = console.get_by_test_id("assignment-status")
@@ -214,3 +224,49 @@ def test_decline_needs_a_reason_and_a_tap_queued_offline_that_lost_shows_the_cur
     expect(partner.locator(".active-assignment .pill-status")).to_have_text("Accepted", timeout=LIVE)
     a = Assignment.objects.get()
     assert a.status == "accepted" and a.accepted_by_id == officer_a.pk
+
+
+def test_dispatcher_cancel_needs_a_reason_and_reassign_moves_the_offer_live(
+    desktop: Any, phone: Any, on_shift_a: Any, on_shift_b: Any, officer_a: Any, officer_b: Any, dispatcher: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from apps.incidents import services
+    from apps.incidents.models import Assignment
+
+    incident = in_thread(
+        services.incident_create, by=dispatcher, values={"call_type_code": "EDP", "priority": 5, "address": "9 Elm St"}
+    )
+    phones = {}
+    for user in (officer_a, officer_b):
+        page = phone().new_page()
+        sign_in(page, user.username)
+        page.wait_for_url("**/team")
+        expect(page.get_by_text("No active assignment")).to_be_visible(timeout=LIVE)
+        phones[user.username] = page
+    in_thread(services.assignment_offer, incident_id=incident.pk, team_id=on_shift_a.team_id, by=dispatcher)
+    a_alert = phones[officer_a.username].get_by_role("alertdialog", name="New assignment")
+    expect(a_alert).to_be_visible(timeout=LIVE)
+
+    console = desktop.new_page()
+    sign_in(console, dispatcher.username)
+    console.wait_for_url("**/dispatch")
+    console.locator(".incident-row", has_text="EDP").click()
+    status = console.get_by_test_id("assignment-status")
+    expect(status).to_be_visible(timeout=LIVE)
+
+    # Cancel without a reason: the server refuses and nothing changes.
+    console.get_by_role("button", name="Cancel assignment").click()
+    expect(console.locator(".incident-panel .notice-error")).to_be_visible(timeout=LIVE)
+    assert Assignment.objects.get().status in {"offered", "acknowledged"}
+
+    # Reassign to CR-B with a reason: A's alert goes away, B's phone rings.
+    console.get_by_label("Reason (for reassign or cancel)").fill("CR-A not answering")
+    console.get_by_label("Reassign to").select_option(label="CR-B (Available)")
+    console.get_by_role("button", name="Reassign").click()
+    expect(console.locator(".incident-panel")).to_contain_text("Team CR-B", timeout=LIVE)
+    expect(a_alert).to_be_hidden(timeout=LIVE)
+    expect(phones[officer_b.username].get_by_role("alertdialog", name="New assignment")).to_be_visible(timeout=LIVE)
+    old, new = Assignment.objects.order_by("pk")
+    assert old.status == "cancelled" and "CR-A not answering" in old.end_reason
+    assert new.team_id == on_shift_b.team_id and new.status in {"offered", "acknowledged"}

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, NetworkError, api } from "../../lib/api";
 import { onServerEvent } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
-import { CALL_TYPES, STATUS_LABEL, isActive, safetyFlags } from "../team/assignment";
+import { CALL_TYPES, STATUS_LABEL, incidentStatusLabel, isActive, safetyFlags } from "../team/assignment";
 import {
   ALERT_TEXT,
   EMPTY_LIVE,
@@ -415,7 +415,7 @@ function IncidentPanel({
         </div>
         <div>
           <dt>Status</dt>
-          <dd>{incident.status}</dd>
+          <dd>{incidentStatusLabel(incident.status)}</dd>
         </div>
       </dl>
       {message && (

@@ -6,6 +6,7 @@ import { TeamHome } from "../TeamHome";
 import { beep, vibrate } from "./alert";
 import {
   FIELD_ORDER,
+  INCIDENT_STATUS_LABEL,
   STATUS_LABEL,
   activeOf,
   callTypeLabel,
@@ -50,7 +51,7 @@ function describeResult(r: WriteResult, done: string, label: string): Notice {
 
 function timelineText(e: TimelineEntry): string {
   if (e.field === "status" || e.kind.includes("status") || e.kind.startsWith("assignment")) {
-    const to = STATUS_LABEL[e.new_value] ?? e.new_value;
+    const to = STATUS_LABEL[e.new_value] ?? INCIDENT_STATUS_LABEL[e.new_value] ?? e.new_value;
     return e.new_value ? `${e.kind.replace(/_/g, " ")}: ${to}` : e.kind.replace(/_/g, " ");
   }
   if (e.field) return `${e.field.replace(/_/g, " ")}: ${e.new_value || "—"}`;

@@ -57,6 +57,21 @@ export function callTypeLabel(code: string | undefined, description?: string): s
   return text ? `${text} (${code})` : code;
 }
 
+/** NENA EIDO incident status values (the incident follows its assignment) → words. */
+export const INCIDENT_STATUS_LABEL: Record<string, string> = {
+  Active: "Active",
+  ResourcesAssigned: "Team assigned",
+  ResourcesEnroute: "Team en route",
+  ResourcesOnscene: "Team on scene",
+  Closed: "Closed",
+  Cancelled: "Cancelled",
+  ReOpened: "Re-opened",
+};
+
+export function incidentStatusLabel(status: string): string {
+  return INCIDENT_STATUS_LABEL[status] ?? status;
+}
+
 /** The order of the status buttons (the lifecycle order). */
 export const FIELD_ORDER: FieldStatus[] = ["en_route", "on_scene", "transporting", "at_facility", "cleared"];
 
