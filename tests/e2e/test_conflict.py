@@ -9,7 +9,7 @@ import pytest
 
 from apps.clinical.models import ClinicalNote
 
-from .clinical_helpers import signed_in_page
+from .clinical_helpers import assert_accessible, signed_in_page
 from .conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -64,6 +64,7 @@ def test_conflicting_edit_shows_both_versions_and_keeps_the_chosen_one(
     assert row.locator("[data-version='mine']").inner_text() == MINE
     assert row.locator("[data-version='server']").inner_text() == THEIRS
     screenshot(a, f"conflict-view-{choice}")
+    assert_accessible(a)
     # Nothing was overwritten while the person decides.
     note.refresh_from_db()
     assert note.sections["subjective"] == THEIRS and note.revision == 2

@@ -10,7 +10,7 @@ import pytest
 
 from apps.clinical.models import OfficerSection
 
-from .clinical_helpers import api_write
+from .clinical_helpers import api_write, assert_accessible
 from .conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -96,6 +96,7 @@ def test_officer_pages_never_carry_the_narrative(
     page.get_by_role("button", name="Save officer section").click()
     page.get_by_text("Saved.", exact=True).wait_for(timeout=30_000)
     screenshot(page, "officer-section")
+    assert_accessible(page)
     pages.append(page.content())
 
     # The officer's write landed, in the officer's own record.

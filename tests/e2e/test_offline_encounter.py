@@ -11,7 +11,7 @@ import pytest
 from apps.clinical.models import ClinicalNote, CssrsScreen, Encounter, Person
 from apps.referrals.models import Agency, FollowUp, FollowUpAttempt, Referral
 
-from .clinical_helpers import answer, signed_in_page, wait_for_service_worker
+from .clinical_helpers import answer, assert_accessible, signed_in_page, wait_for_service_worker
 from .conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -73,6 +73,7 @@ def test_offline_encounter_signs_and_syncs_once(
     page.get_by_text("Peer support · Durham Peer Network").wait_for()
     page.get_by_label("Resolved with referral").check()
     screenshot(page, "encounter-cssrs-offline")
+    assert_accessible(page)
 
     page.get_by_role("button", name="Sign note").click()
     page.get_by_test_id("encounter-sync").filter(has_text="waiting for the network").wait_for()
@@ -138,6 +139,7 @@ def test_followup_attempt_in_two_taps_offline(
     item = page.locator(f"[data-followup='{followup.pk}']")
     item.get_by_text("Casey Follow").wait_for()
     screenshot(page, "followups")
+    assert_accessible(page)
 
     context.set_offline(True)
     item.get_by_role("button", name="Log attempt for Casey Follow").click()  # tap 1
