@@ -14,7 +14,7 @@ from apps.realtime.escalation import escalation_start
 from apps.realtime.models import Escalation, Receipt
 from apps.realtime.services import event_emit
 
-from .conftest import connect_hello, emit, receive_events
+from .conftest import connect_hello, emit, receive, receive_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,20 +57,15 @@ async def test_acks_of_ordinary_events_write_nothing(officer_a: Any, session_key
     (frame,) = await receive_events(ws, 1)
     await ws.send_json_to({"type": "ack", "cursor": frame["cursor"]})
     await ws.send_json_to({"type": "ping"})
-    assert (await receive_events_or_pong(ws)) == "pong"
+    assert (await receive(ws))["type"] == "pong"
     assert not await database_sync_to_async(Receipt.objects.exists)()
     await ws.disconnect()
-
-
-async def receive_events_or_pong(ws: Any) -> str:
-    frame = await ws.receive_json_from(timeout=2)
-    return str(frame["type"])
 
 
 async def test_a_bad_ack_is_closed_with_4400(officer_a: Any, session_key: Any) -> None:
     ws, _ = await connect_hello(await session_key(officer_a))
     await ws.send_json_to({"type": "ack", "cursor": "7"})
-    assert (await ws.receive_json_from(timeout=2))["type"] == "error"
+    assert (await receive(ws))["type"] == "error"
     assert await ws.receive_output(timeout=2) == {"type": "websocket.close", "code": 4400}
 
 
