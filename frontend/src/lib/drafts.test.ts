@@ -169,3 +169,17 @@ describe("conflict resolution", () => {
     expect(() => resolveNoteConflict(d, c, "mine")).toThrow(/signed/);
   });
 });
+
+describe("a person known only after the encounter was saved", () => {
+  it("is linked with a PATCH based on the encounter revision last read, before referrals", () => {
+    let d = draft();
+    d = { ...d, queued: planWrites(d, uuid).queued, encounter_revision: 3 };
+    expect(d.queued.person_linked).toBeNull();
+    d.person = { id: "p-9", name: "Lee Late", date_of_birth: null, create: { first_name: "Lee", last_name: "Late", date_of_birth: null } };
+    d.referrals = [{ id: "r-9", type: "housing", agency_id: null, agency_name: "", notes: "" }];
+    const { writes, queued } = planWrites(d, uuid);
+    expect(writes.map((w) => `${w.method} ${w.label}`)).toEqual(["POST New person", "PATCH Person linked", "POST Referral"]);
+    expect(writes[1]).toMatchObject({ url: `/api/v1/clinical/encounters/${E}/`, body: { revision: 3, person_id: "p-9" } });
+    expect(planWrites({ ...d, queued }, uuid).writes).toEqual([]);
+  });
+});

@@ -77,6 +77,8 @@ export interface NoteContent {
 export interface QueuedState {
   person: boolean;
   encounter: boolean;
+  /** The person id the server's encounter has (as far as queued writes go). */
+  person_linked?: string | null;
   /** Content of the last queued note write, and the revision the server will have after it. */
   note: (NoteContent & { revision: number }) | null;
   cssrs: string | null;
@@ -107,6 +109,8 @@ export interface EncounterDraft {
   ivc: IvcDraft | null;
   sign_requested: boolean;
   queued: QueuedState;
+  /** The encounter's revision on the server when last read (for linking a person later). */
+  encounter_revision?: number | null;
   /** Edits saved on the device but not yet handed to the outbox. */
   unsynced: boolean;
   updated_at: string;
@@ -237,6 +241,16 @@ export function planWrites(draft: EncounterDraft, uuid: () => string = () => cry
     if (draft.incident_id !== null) body.incident_id = draft.incident_id;
     writes.push({ method: "POST", url: `${CLIN}/encounters/`, body, label: "Encounter started" });
     q.encounter = true;
+    q.person_linked = draft.person?.id ?? null;
+  } else if (draft.person && (q.person_linked ?? null) !== draft.person.id) {
+    // The person became known after the encounter was saved: link it (based on the last read revision).
+    writes.push({
+      method: "PATCH",
+      url: `${enc}/`,
+      body: { revision: draft.encounter_revision ?? 1, person_id: draft.person.id },
+      label: "Person linked",
+    });
+    q.person_linked = draft.person.id;
   }
   if (!q.note) {
     writes.push({

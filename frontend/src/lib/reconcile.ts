@@ -37,8 +37,13 @@ export function reconcile(
     // Nothing arrived (the encounter itself was refused): send everything again on the next save.
     return { draft: { ...draft, queued: { ...emptyQueued(), person: draft.queued.person } }, conflict: null, adopted: false };
   }
-  const q = { ...draft.queued, encounter: true };
-  let next: EncounterDraft = draft;
+  const q = { ...draft.queued, encounter: true, person_linked: server.person?.id ?? null };
+  let next: EncounterDraft = { ...draft, encounter_revision: server.revision };
+  if (server.person && draft.person?.id !== server.person.id) {
+    // The server's encounter names a person (merged, or linked on another device): show that one.
+    const p = server.person;
+    next = { ...next, person: { id: p.id, name: `${p.first_name} ${p.last_name}`.trim(), date_of_birth: p.date_of_birth } };
+  }
   let conflict: ServerNote | null = null;
   let adopted = false;
   const note = server.notes?.find((n) => n.id === draft.note_id);
@@ -93,6 +98,8 @@ export function draftFromServer(server: ServerEncounter, userId: number, newId: 
   const q = emptyQueued();
   q.encounter = true;
   q.person = true;
+  q.person_linked = server.person?.id ?? null;
+  d.encounter_revision = server.revision;
   if (server.person) {
     d.person = { id: server.person.id, name: `${server.person.first_name} ${server.person.last_name}`.trim(), date_of_birth: server.person.date_of_birth };
   }

@@ -480,7 +480,8 @@ function PersonCard({ draft, update, me }: { draft: EncounterDraft; update: (fn:
   const [first, setFirst] = useState("");
   const [last, setLast] = useState("");
   const [dob, setDob] = useState("");
-  const locked = draft.queued.encounter;
+  // Fixed once the server's encounter names the person; until then it can be chosen (also later).
+  const locked = draft.queued.encounter && !!draft.person && draft.queued.person_linked === draft.person.id;
   void me;
 
   async function search(e: Event) {
@@ -521,8 +522,6 @@ function PersonCard({ draft, update, me }: { draft: EncounterDraft; update: (fn:
             </button>
           )}
         </p>
-      ) : locked ? (
-        <p class="muted">No person recorded on this encounter.</p>
       ) : (
         <>
           <form onSubmit={(e) => void search(e)} class="inline-form">
