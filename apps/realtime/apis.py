@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -119,7 +120,12 @@ class VapidPublicKeyApi(APIView):
 
     @extend_schema(responses=Output)
     def get(self, request: Request) -> Response:
-        _private, public = vapid_keys()
+        try:
+            _private, public = vapid_keys()
+        except ImproperlyConfigured:
+            # Not a client error and not a crash: push is simply not set up on this server.
+            body = {"message": "Web Push is not configured on this server.", "errors": {}}
+            return Response(body, status=503)
         return Response({"public_key": public})
 
 

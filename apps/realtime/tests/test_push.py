@@ -208,3 +208,10 @@ def test_a_real_http_push_service_receives_an_encrypted_request(api: Any, office
         assert not PushSubscription.objects.exists()
     finally:
         server.shutdown()
+
+
+def test_vapid_public_key_without_keys_is_503_not_500(api: Any, officer_a: Any, settings: Any, tmp_path: Any) -> None:
+    settings.WEBPUSH_VAPID_KEY_FILE = tmp_path / "missing.json"
+    vapid_keys.cache_clear()
+    response = api(officer_a).get(reverse("push-vapid-public-key"))
+    assert response.status_code == 503 and "not configured" in response.json()["message"]
