@@ -226,3 +226,21 @@ def test_sign_out_asks_before_deleting_an_unsent_draft(phone: Any, on_shift_a: A
     # Health information cached on the device is gone: no draft, no last-seen data, no cache rows.
     assert page.evaluate(CACHE_KEYS_JS) == []
     assert Encounter.objects.count() == 0
+
+
+def test_revoked_session_removes_cached_health_information(phone: Any, on_shift_a: Any, clinician_a: Any) -> None:
+    from django.contrib.sessions.models import Session
+
+    page = signed_in_page(phone(), clinician_a.username)
+    page.goto("/encounters/new")
+    page.wait_for_url("**/encounters/*-*")
+    page.get_by_label("Subjective", exact=True).fill("Cached on the phone.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_test_id("encounter-sync").filter(has_text="Synced with the server.").wait_for(timeout=30_000)
+    keys = page.evaluate(CACHE_KEYS_JS)
+    assert any(k.startswith("draft:") for k in keys) and any(k.startswith("encounter:") for k in keys)
+
+    Session.objects.all().delete()  # an administrator revokes the device's session while the app is closed
+    page.reload()
+    page.get_by_text("Your session has ended. Please sign in again.").wait_for()
+    assert page.evaluate(CACHE_KEYS_JS) == []

@@ -238,7 +238,12 @@ export async function boot(): Promise<void> {
         session.set({ status: "signed_out", notice: "You are offline. Connect to sign in." });
       }
     } else {
-      session.set({ status: "signed_out" });
+      // The server says nobody is signed in. If someone was (the session expired or was revoked
+      // while the app was closed), what this device holds about them goes now (drafts, cached
+      // encounters, follow-ups); their queued writes stay, as after any lost session.
+      const id = lastUser();
+      if (id !== null) await wipeLocal(id);
+      session.set(id !== null ? { status: "signed_out", notice: "Your session has ended. Please sign in again." } : { status: "signed_out" });
     }
   }
   const s = session.value;
