@@ -14,6 +14,7 @@ import {
   incomingOf,
   mapUri,
   mergeInbox,
+  withPending,
   nextStatuses,
   safetyFlags,
   type FieldStatus,
@@ -68,11 +69,13 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
   const outboxVersion = useObservable(outbox.version);
   // Writes whose 409 was already shown (so a later "sent" for the same write does not overwrite it).
   const shownConflicts = useRef(new Set<string>());
+  // Statuses tapped here whose writes wait in the outbox (assignment id → status).
+  const pendingStatus = useRef(new Map<number, string>());
 
   const reload = useCallback(async () => {
     try {
       const rows = await api<InboxItem[]>("/api/v1/assignments/inbox/");
-      setItems((known) => mergeInbox(known, rows));
+      setItems((known) => withPending(mergeInbox(known, rows), pendingStatus.current));
       setLoadError(null);
     } catch (e) {
       if (e instanceof NetworkError) setLoadError("Offline: showing what this device last received.");
@@ -100,6 +103,10 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
   // A write queued without signal and refused on replay (409: the partner or dispatcher changed
   // the assignment first): show the current state and reload.
   useEffect(() => {
+    if (outbox.pending.value === 0 && pendingStatus.current.size > 0) {
+      pendingStatus.current.clear(); // every queued write has been answered: the server knows
+      void reload();
+    }
     void takeConflicts(outbox, shownConflicts.current).then((conflicts) => {
       // A refused "seen" needs no words: the reload shows who has the call now.
       const last = conflicts.filter((c) => !c.url.endsWith("/acknowledge/")).pop();
@@ -149,6 +156,7 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
     const r = await queueWrite(outbox, { method: "POST", url: `/api/v1/assignments/${item.id}/${path}/`, body, label });
     if (!shownConflicts.current.has(r.id)) setNotice(describeResult(r, done, label));
     if (r.state !== "rejected" && optimistic && !shownConflicts.current.has(r.id)) apply(item.id, optimistic);
+    if (r.state === "queued" && optimistic) pendingStatus.current.set(item.id, optimistic);
     if (r.state === "rejected" && r.status === 409) {
       const cur = r.current as { status?: string } | undefined;
       if (cur?.status) setItems((list) => applyAssignmentEvent(list, { cursor: 0, type: "assignment.status", data: { assignment_id: item.id, status: cur.status } }, teamId));

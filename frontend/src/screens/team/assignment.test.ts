@@ -7,6 +7,7 @@ import {
   incomingOf,
   mapUri,
   mergeInbox,
+  withPending,
   nextStatuses,
   safetyFlags,
   type InboxItem,
@@ -111,5 +112,15 @@ describe("call type label", () => {
     expect(callTypeLabel("MTLV")).toBe("Mental health, violent (MTLV)");
     expect(callTypeLabel("LOCAL1")).toBe("LOCAL1");
     expect(callTypeLabel(undefined)).toBe("Call");
+  });
+});
+
+describe("statuses waiting in the outbox", () => {
+  const row = (id: number, status: string): InboxItem => ({ id, incident_id: id, team: { id: 1, call_sign: "CR-A" }, status, incident: { id } });
+  it("show over the server's older status, and a queued decline hides the offer", () => {
+    const server = [row(1, "accepted"), row(2, "offered")];
+    const shown = withPending(server, new Map([[1, "en_route"], [2, "declined"]]));
+    expect(shown).toEqual([row(1, "en_route")]);
+    expect(withPending(server, new Map())).toBe(server);
   });
 });

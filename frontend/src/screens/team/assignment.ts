@@ -220,6 +220,21 @@ export function mergeInbox(known: InboxItem[], fromServer: InboxItem[]): InboxIt
     });
 }
 
+/**
+ * Statuses set on this device whose writes are still queued (no signal): shown instead of the
+ * server's older status, so a reload does not bring back a button already tapped. Ended ones
+ * (declined) leave the list. The map is cleared when the outbox has nothing pending.
+ */
+export function withPending(items: InboxItem[], pending: ReadonlyMap<number, string>): InboxItem[] {
+  if (pending.size === 0) return items;
+  return items
+    .map((i) => {
+      const s = pending.get(i.id);
+      return s === undefined ? i : { ...i, status: s };
+    })
+    .filter((i) => isActive(i.status));
+}
+
 /** The offer to show full screen: the oldest incoming one. */
 export function incomingOf(items: InboxItem[]): InboxItem | null {
   return items.find((i) => isIncoming(i.status)) ?? null;
