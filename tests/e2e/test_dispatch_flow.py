@@ -270,3 +270,37 @@ def test_dispatcher_cancel_needs_a_reason_and_reassign_moves_the_offer_live(
     old, new = Assignment.objects.order_by("pk")
     assert old.status == "cancelled" and "CR-A not answering" in old.end_reason
     assert new.team_id == on_shift_b.team_id and new.status in {"offered", "acknowledged"}
+
+
+def test_a_status_tapped_without_signal_is_kept_and_sent_when_back_online(
+    phone: Any, on_shift_a: Any, officer_a: Any, clinician_a: Any, dispatcher: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from apps.incidents import services
+    from apps.incidents.models import Assignment
+
+    incident = in_thread(
+        services.incident_create, by=dispatcher, values={"call_type_code": "OD", "priority": 7, "address": "3 Oak St"}
+    )
+    offered = in_thread(services.assignment_offer, incident_id=incident.pk, team_id=on_shift_a.team_id, by=dispatcher)
+    in_thread(services.assignment_accept, assignment_id=offered.pk, by=clinician_a)
+
+    officer = phone().new_page()
+    sign_in(officer, officer_a.username)
+    officer.wait_for_url("**/team")
+    buttons = officer.locator(".status-buttons button")
+    expect(buttons).to_have_text(["En route"], timeout=LIVE)
+
+    officer.context.set_offline(True)
+    officer.get_by_role("button", name="En route").click()
+    expect(officer.locator(".notice-queued")).to_contain_text("saved on this device", timeout=LIVE)
+    expect(buttons).to_have_text(["On scene"])  # shown at once; the write waits in the outbox
+    expect(officer.locator(".banner")).to_contain_text("Offline", timeout=LIVE)
+    assert Assignment.objects.get().status == "accepted"
+
+    officer.context.set_offline(False)
+    expect(officer.locator(".banner")).to_contain_text("synced", timeout=LIVE)
+    a = Assignment.objects.get()
+    assert a.status == "en_route" and a.en_route_at is not None
+    expect(buttons).to_have_text(["On scene"], timeout=LIVE)
