@@ -80,16 +80,26 @@ def live_asgi(transactional_db: Any, settings: Any) -> Iterator[LiveAsgi]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
     if not CHROMIUM:
         pytest.skip("needs Debian's chromium")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still
     # synchronous and safe (the known pytest-playwright + Django combination).
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # With a running loop on this thread, Django hands out new connection objects, which lack the
+    # snapshot of migration data (role groups, code tables) that transactional tests restore from.
+    # Carry the snapshot over, and close the old connections so the test database can be dropped.
+    snapshots = {alias: getattr(connections[alias], "_test_serialized_contents", None) for alias in connections}
+    with django_db_blocker.unblock():
+        connections.close_all()
     with sync_playwright() as pw:
+        for alias, contents in snapshots.items():
+            if contents is not None:
+                connections[alias]._test_serialized_contents = contents
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser
