@@ -99,7 +99,7 @@ def browser(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
     with sync_playwright() as pw:
         for alias, contents in snapshots.items():
             if contents is not None:
-                connections[alias]._test_serialized_contents = contents
+                setattr(connections[alias], "_test_serialized_contents", contents)  # noqa: B010 - private attr
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser
