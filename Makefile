@@ -44,6 +44,8 @@ migrate: install
 
 seed: migrate
 	$(MANAGE) seed_demo
+	@# Web Push keys for this installation (kept in var/; production sets WEBPUSH_VAPID_* instead).
+	@[ -n "$$WEBPUSH_VAPID_PRIVATE_KEY" ] || $(MANAGE) generate_vapid_keys
 
 run: seed frontend
 	$(PY) scripts/run_all.py
