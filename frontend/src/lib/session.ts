@@ -94,12 +94,17 @@ export function onServerEvent(cb: Parameters<EventClient["subscribe"]>[0]): () =
   };
 }
 
+let pushRegisteredFor: number | null = null;
+
 function enterSignedIn(me: Me, stale: boolean): void {
   const wasUser = currentUserId();
   session.set({ status: "signed_in", me, stale });
-  if (wasUser !== me.id || !events) {
-    startEvents(me);
-    if (!stale) void refreshPush(me.id); // re-register the push subscription on every start (iOS)
+  if (wasUser !== me.id || !events) startEvents(me);
+  // Re-register the push subscription once per start and user (iOS expires them silently); an
+  // offline start does it when the server is first reached.
+  if (!stale && pushRegisteredFor !== me.id) {
+    pushRegisteredFor = me.id;
+    void refreshPush(me.id);
   }
   void outbox.refreshCounts().then(() => outbox.replay());
 }
@@ -165,6 +170,7 @@ export async function signOut(opts: { discardPending: boolean }): Promise<"done"
 
 /** Removes what this device holds about the user (cache, cursor), not their unsynced writes. */
 async function wipeLocal(userId: number): Promise<void> {
+  pushRegisteredFor = null;
   clearDirty();
   forgetCsrf();
   rememberUser(null);
