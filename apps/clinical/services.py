@@ -355,6 +355,11 @@ def encounter_create(
         officer = User.objects.filter(pk=officer_id, is_active=True).first()
         if officer is None or not officer.has_role(Role.OFFICER):
             errors["officer_id"] = ["Not an active officer."]
+    if team_id is not None:
+        from apps.teams.models import Team
+
+        if not Team.objects.filter(pk=team_id).exists():
+            errors["team_id"] = ["No such team."]
     if started_at is not None and started_at > timezone.now() + dt.timedelta(minutes=5):
         errors["started_at"] = ["Cannot be in the future."]
     # An incident encounter may be started on scene before the CAD record exists; walk-ins and

@@ -129,6 +129,10 @@ def test_an_incident_encounter_links_to_its_incident_and_walk_ins_stand_alone(
         c, "post", "/api/v1/clinical/encounters/", {"id": str(uuid.uuid4()), "kind": "incident", "incident_id": 999999}
     )
     assert bad.status_code == 400 and "incident_id" in bad.json()["errors"]
+    no_team = write(
+        c, "post", "/api/v1/clinical/encounters/", {"id": str(uuid.uuid4()), "kind": "walk_in", "team_id": 999999}
+    )
+    assert no_team.status_code == 400 and no_team.json()["errors"]["team_id"] == ["No such team."]
     assert Encounter.objects.count() == 2
 
 
