@@ -63,12 +63,13 @@ class NewSubject:
 class SubjectHooks:
     """Optional callbacks of one subject kind; ids are the part after ``kind:``.
 
-    They run outside any transaction of ours (the incidents services are ``durable``).
+    They run outside any transaction of ours (each hook opens its own).
     """
 
     state: Callable[[str], str] | None = None  # a SubjectState value
     on_acknowledged: Callable[[str, int], None] | None = None  # (id, user_id): first device saw it
     discover: Callable[[], list[NewSubject]] | None = None  # open subjects that have no escalation row yet
+    url: Callable[[str], str] | None = None  # where the push notification's "Open" lands in the app
 
 
 _hooks: dict[str, SubjectHooks] = {}
@@ -173,10 +174,11 @@ PENDING = {
 
 def _push_payload(escalation: Escalation) -> dict[str, str]:
     # Generic text only: a lock screen is not a private place (no address, no call type, no names).
+    hooks, ident = _hooks_of(escalation.subject)
     return {
         "title": "Co-Response: new assignment",
         "body": "Open the app to respond.",
-        "url": "/",
+        "url": hooks.url(ident) if hooks.url is not None else "/",
         "tag": escalation.subject,
     }
 

@@ -83,4 +83,13 @@ def _discover() -> list[NewSubject]:
 
 
 def register() -> None:
-    register_subject("assignment", SubjectHooks(state=_state, on_acknowledged=_acknowledge, discover=_discover))
+    register_subject(
+        "assignment",
+        SubjectHooks(
+            state=_state,
+            on_acknowledged=_acknowledge,
+            discover=_discover,
+            # The team home shows the offered assignment full screen ("Open" lands on it).
+            url=lambda ident: f"/team?assignment={ident}",
+        ),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import uuid
 from typing import Any
@@ -297,6 +298,9 @@ def test_an_unanswered_assignment_is_pushed_alerted_and_flagged(
     escalation_sweep(now=at + 1 * S)
     assert escalation_sweep(now=at + 21 * S)["push"] == 1
     assert webpush.call_count == 2
+    # "Open" lands on the assignment (the team home shows it full screen); no clinical text.
+    sent = json.loads(webpush.call_args_list[0].kwargs["data"])
+    assert sent["url"] == f"/team?assignment={assignment.pk}"
     assert escalation_sweep(now=at + 61 * S)["alert"] == 1
     assert escalation_sweep(now=at + 121 * S)["reassign"] == 1
     assert escalation_sweep(now=at + 200 * S) == {"discovered": 0, "push": 0, "alert": 0, "reassign": 0}
