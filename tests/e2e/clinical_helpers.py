@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
-import pytest
-
+from .axe import serious_violations
 from .test_signin import sign_in
 
 
@@ -45,23 +43,6 @@ def answer(page: Any, question_start: str, yes: bool) -> None:
     group.get_by_text("Yes" if yes else "No", exact=True).click()
 
 
-AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-
-
 def assert_accessible(page: Any) -> None:
-    """axe-core (npm devDependency, injected from node_modules) finds no serious or critical violation."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run `npm ci` in frontend/")
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {resultTypes: ["violations"]});
-            return r.violations
-              .filter(v => v.impact === "serious" || v.impact === "critical")
-              .map(v => {
-                const where = v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ");
-                return `${v.impact} ${v.id}: ${v.help} @ ${where}`;
-              });
-        }"""
-    )
-    assert list(found) == []
+    """axe-core finds no serious or critical violation."""
+    assert serious_violations(page) == []

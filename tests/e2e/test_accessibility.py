@@ -7,17 +7,16 @@ node_modules, nothing is downloaded at test time."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .axe import serious_violations
 from .conftest import screenshot
 from .test_dispatch_flow import LIVE, in_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 SCHEMES = ["light", "dark"]
 
 
@@ -36,24 +35,6 @@ def emit_in_transaction(**kwargs: Any) -> None:
 
     with transaction.atomic():
         event_emit(**kwargs)
-
-
-def serious_violations(page: Any) -> list[str]:
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run `npm ci` in frontend/")
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {resultTypes: ["violations"]});
-            return r.violations
-              .filter(v => v.impact === "serious" || v.impact === "critical")
-              .map(v => {
-                const where = v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ");
-                return `${v.impact} ${v.id}: ${v.help} @ ${where}`;
-              });
-        }"""
-    )
-    return list(found)
 
 
 def check(page: Any, name: str) -> None:
@@ -193,3 +174,17 @@ def test_dispatch_console_and_board(
     board.wait_for_url("**/board")
     expect(board.locator(".board-table")).to_contain_text("CR-A", timeout=LIVE)
     check(board, f"board-{scheme}")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_clinical_screens_encounter_and_followups(phone: Any, on_shift_a: Any, clinician_a: Any, scheme: str) -> None:
+    page = phone(color_scheme=scheme).new_page()
+    sign_in(page, clinician_a.username)
+    page.wait_for_url("**/team")
+    page.goto("/encounters/new")
+    page.wait_for_url("**/encounters/*-*")
+    page.get_by_role("radiogroup", name="1. In the past month, have you wished").wait_for()
+    check(page, f"encounter-{scheme}")
+    page.goto("/followups")
+    page.get_by_role("heading", name="Follow-ups").first.wait_for()
+    check(page, f"followups-{scheme}")
