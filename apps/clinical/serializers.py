@@ -23,27 +23,13 @@ from .models import (
 )
 from .policy import Category
 from .selectors import EncounterView, PersonView
+from .services import PERSON_FIELDS
 
 
 class PersonOutput(serializers.ModelSerializer[Person]):
     class Meta:
         model = Person
-        fields = [
-            "id",
-            "first_name",
-            "last_name",
-            "aliases",
-            "date_of_birth",
-            "sex",
-            "race",
-            "ethnicity",
-            "veteran_status",
-            "housing_status",
-            "preferred_language",
-            "phone",
-            "merged_into",
-            "revision",
-        ]
+        fields = ["id", *PERSON_FIELDS, "merged_into", "revision"]
 
 
 class DispositionOutput(serializers.ModelSerializer[Disposition]):
