@@ -1,17 +1,24 @@
 #!/usr/bin/env python
 """Push benchmark: commit → WebSocket frame latency through real uvicorn processes and Redis.
 
-N clients = N/2 two-person teams, plus 10 dispatcher screens, spread over two uvicorn processes.
-An emitter process (playing the Celery worker / an API call) offers to one team at a time at a
-steady rate: ``event_emit`` to the pair and every dispatcher, exactly as the incidents service does.
-Latency is measured from the moment the transaction committed (an on-commit hook registered before
-``event_emit``'s ring, so the stamp is taken after COMMIT and before the doorbell) to the frame's
-arrival at the client. Every client acks every event like the PWA does. In the same run: the raw
-Redis PUBLISH → SUBSCRIBE round trip on loopback (the floor), events lost, duplicates, server CPU
-seconds and RSS (from /proc).
+N clients = N/2 two-person co-response teams (an officer and a clinician, each team on duty on a
+shift covering now), plus 10 dispatcher screens, spread over two uvicorn processes. An emitter
+process (playing a dispatcher's API call) offers real incidents at a steady rate through the
+incidents service: offer n is ``assignment_offer`` of incident n to team n, which emits
+``assignment.offered`` to the team's on-shift members and to every active dispatcher and supervisor.
+Each team gets exactly one offer, so the run needs N/2 ≥ rate × seconds. Users, roles, teams, shifts
+and incidents are made in setup (not timed) through the accounts, shifts and incidents services; the
+event log is emptied after setup, and clients count ``assignment.offered`` frames only.
+
+Latency is measured from the moment the transaction committed (an on-commit hook registered right
+before the service call, inside the same atomic block, so it runs after COMMIT and before the
+service's doorbell) to the frame's arrival at the client. Every client acks every event like the PWA
+does. In the same run: the raw Redis PUBLISH → SUBSCRIBE round trip on loopback (the floor), events
+lost, duplicates, server CPU seconds and RSS (from /proc).
 
 Uses DATABASE_URL / REDIS_URL when set, else local PostgreSQL (database ``coresponse_bench_push``,
-created if missing) and Redis db 14 on 127.0.0.1:6379. Loopback only; bounded in time.
+created if missing) and Redis db 14 on 127.0.0.1:6379. Loopback only; bounded in time. Setup
+removes the incidents, assignments and shifts of earlier runs (bench teams only) and reuses users.
 
     python bench/push_bench.py --clients 1000 --rate 20 --seconds 20
 """
@@ -36,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://coresponse:coresponse@127.0.0.1:5432/coresponse_bench_push"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 DISPATCHERS = 10
+OFFERED = "assignment.offered"
 # An unusable password: nobody signs in; the sessions are written here.
 PASSWORD_HASH = "!bench-no-login"  # noqa: S105 - unusable by design
 
@@ -72,29 +80,104 @@ def django_setup(database_url: str, redis_url: str) -> None:
     django.setup()
 
 
-def prepare(clients: int) -> dict[str, Any]:
-    """Users (N/2 teams of officer + clinician, 10 dispatchers) and a session for each; a clean log."""
-    from django.contrib.auth.models import Group
+def prepare(clients: int, offers: int) -> dict[str, Any]:
+    """N/2 teams of officer + clinician on duty now, 10 dispatchers, ``offers`` open incidents, a
+    session for each user; an empty event log. Through the services where there is one."""
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.core.management import call_command
     from django.utils import timezone
 
     from apps.accounts.models import User
+    from apps.accounts.roles import Role
+    from apps.accounts.services import user_set_roles
+    from apps.incidents.models import Assignment, Incident, TimelineEntry
+    from apps.incidents.services import incident_create
     from apps.realtime.models import Event, EventStream
+    from apps.shifts.models import Shift, ShiftMember
+    from apps.shifts.services import MemberSpec, shift_create
+    from apps.teams.models import Team, TeamMembership
 
     call_command("migrate", verbosity=0)
-    Event.objects.all().delete()
-    EventStream.objects.all().delete()
-    names = [f"bench_{i}" for i in range(clients)] + [f"bench_dispatch_{i}" for i in range(DISPATCHERS)]
+    n_teams = clients // 2
+    names = [f"bench_{i}" for i in range(2 * n_teams)] + [f"bench_dispatch_{i}" for i in range(DISPATCHERS)]
     existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
     User.objects.bulk_create(
         [User(username=n, password=PASSWORD_HASH, first_name=n) for n in names if n not in existing],
         batch_size=1000,
     )
-    users = {u.username: u for u in User.objects.filter(username__in=names)}
-    dispatcher = Group.objects.get(name="dispatcher")
-    dispatcher.user_set.add(*[users[f"bench_dispatch_{i}"] for i in range(DISPATCHERS)])
+    User.objects.filter(username__in=names, is_active=False).update(is_active=True)
+    users = {u.username: u for u in User.objects.filter(username__in=names).prefetch_related("groups")}
+    bench_ids = [u.pk for u in users.values()]
+
+    # Earlier runs: their incidents (with assignments and timeline) and the bench teams' shifts.
+    old = Incident.objects.filter(created_by_id__in=bench_ids)
+    TimelineEntry.objects.filter(incident__in=old).delete()
+    Assignment.objects.filter(incident__in=old).delete()
+    old.delete()
+    Shift.objects.filter(team__call_sign__startswith="BENCH-").delete()
+
+    # Roles (only where they differ, so a rerun is quick).
+    wanted = {f"bench_{2 * t}": {Role.OFFICER} for t in range(n_teams)}
+    wanted |= {f"bench_{2 * t + 1}": {Role.CLINICIAN} for t in range(n_teams)}
+    wanted |= {f"bench_dispatch_{i}": {Role.DISPATCHER} for i in range(DISPATCHERS)}
+    for name, roles in wanted.items():
+        user = users[name]
+        if {g.name for g in user.groups.all()} != set(roles):
+            users[name] = user_set_roles(user=user, roles=roles)
+    users = {u.username: u for u in User.objects.filter(username__in=names).prefetch_related("groups")}
+    dispatcher = users["bench_dispatch_0"]
+
+    # Teams, their standing members, and a shift covering now for each.
+    call_signs = [f"BENCH-{t:05d}" for t in range(n_teams)]
+    Team.objects.bulk_create(
+        [Team(call_sign=c, name=c, kind=Team.Kind.CO_RESPONSE) for c in call_signs], ignore_conflicts=True
+    )
+    Team.objects.filter(call_sign__in=call_signs, is_active=False).update(is_active=True)
+    by_sign = {t.call_sign: t for t in Team.objects.filter(call_sign__in=call_signs)}
+    teams = [by_sign[c] for c in call_signs]
+    TeamMembership.objects.bulk_create(
+        [
+            TeamMembership(team=team, user=users[f"bench_{2 * t + k}"], role=role)
+            for t, team in enumerate(teams)
+            for k, role in ((0, TeamMembership.Role.OFFICER), (1, TeamMembership.Role.CLINICIAN))
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    now = timezone.now()
+    for t, team in enumerate(teams):
+        shift_create(
+            team=team,
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=3),
+            members=[
+                MemberSpec(user=users[f"bench_{2 * t}"], role=ShiftMember.Role.OFFICER),
+                MemberSpec(user=users[f"bench_{2 * t + 1}"], role=ShiftMember.Role.CLINICIAN),
+            ],
+            note="push benchmark",
+            created_by=dispatcher,
+        )
+
+    # One open incident per offer.
+    incidents = [
+        incident_create(
+            by=dispatcher,
+            values={
+                "call_type_code": "SUICTHRT",
+                "priority": 2,
+                "address": f"{n + 1} Bench Street, Durham",
+                "beat": "B1",
+                "subject_name": f"Bench Subject {n}",
+            },
+        ).pk
+        for n in range(offers)
+    ]
+
+    # The setup's own events (incident.created to the board) are not part of the measurement.
+    Event.objects.all().delete()
+    EventStream.objects.all().delete()
+
     Session.objects.filter(session_key__startswith="bench").delete()
     store = SessionStore()
     expire = timezone.now() + dt.timedelta(hours=2)
@@ -110,10 +193,13 @@ def prepare(clients: int) -> dict[str, Any]:
         }
         sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
     Session.objects.bulk_create(sessions, batch_size=1000)
-    teams = [[users[f"bench_{2 * t}"].pk, users[f"bench_{2 * t + 1}"].pk] for t in range(clients // 2)]
     return {
-        "teams": teams,
+        # Team t: its two members (user ids) and its Team id; offer n goes to team n.
+        "teams": [[users[f"bench_{2 * t}"].pk, users[f"bench_{2 * t + 1}"].pk] for t in range(n_teams)],
+        "team_ids": [team.pk for team in teams],
+        "incidents": incidents,
         "dispatchers": [users[f"bench_dispatch_{i}"].pk for i in range(DISPATCHERS)],
+        "offered_by": dispatcher.pk,
         "sessions": {str(users[n].pk): k for n, k in keys.items()},
     }
 
@@ -126,33 +212,30 @@ def stamp(committed: dict[int, float], n: int) -> None:
 
 
 def run_emitter(plan_path: str, rate: float, seconds: float, out_path: str) -> None:
-    """Offer to team k % T at ``rate`` per second; write {n: committed_at} at the end."""
+    """Offer incident n to team n at ``rate`` per second; write {n: committed_at} at the end."""
     from django.db import transaction
 
-    from apps.realtime.services import event_emit
+    from apps.accounts.models import User
+    from apps.incidents.services import assignment_offer
 
     plan = json.loads(Path(plan_path).read_text())
-    teams, dispatchers = plan["teams"], plan["dispatchers"]
+    team_ids, incidents = plan["team_ids"], plan["incidents"]
+    by = User.objects.prefetch_related("groups").get(pk=plan["offered_by"])
     warm_up_ring()
     committed: dict[int, float] = {}
     interval = 1.0 / rate
     start = time.perf_counter()
-    total = int(rate * seconds)
+    total = min(int(rate * seconds), len(incidents))
     for n in range(total):
         due = start + n * interval
         delay = due - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-        team = teams[n % len(teams)]
         with transaction.atomic():
-            # Registered before event_emit's ring: runs right after COMMIT, before the doorbell.
+            # Registered before the service's own on-commit ring: runs right after COMMIT, before the doorbell.
             transaction.on_commit(partial(stamp, committed, n))
-            event_emit(
-                type="bench.offer",
-                recipients=[*team, *dispatchers],
-                data={"n": n, "team": n % len(teams), "assignment_id": n},
-            )
-    Path(out_path).write_text(json.dumps(committed))
+            assignment_offer(incident_id=incidents[n], team_id=team_ids[n], by=by)
+    Path(out_path).write_text(json.dumps({"committed": committed, "seconds": time.perf_counter() - start}))
 
 
 def warm_up_ring() -> None:
@@ -178,7 +261,10 @@ class Stats:
         self.closed = 0
 
 
-async def client(port: int, user_id: int, session_key: str, stats: Stats, stop: asyncio.Event) -> None:
+async def client(
+    port: int, user_id: int, session_key: str, offer_of: dict[int, int], stats: Stats, stop: asyncio.Event
+) -> None:
+    """One screen; records the ``assignment.offered`` frames (as offer numbers via the incident id)."""
     import websockets
 
     got = stats.received.setdefault(user_id, [])
@@ -200,7 +286,9 @@ async def client(port: int, user_id: int, session_key: str, stats: Stats, stop: 
                     frame = json.loads(raw)
                     kind = frame["type"]
                     if kind == "event":
-                        got.append((frame["data"]["n"], frame["id"], now))
+                        if frame["event_type"] == OFFERED:
+                            n = offer_of.get(frame["data"].get("incident_id"))
+                            got.append((-1 if n is None else n, frame["id"], now))
                         cursor = max(cursor, frame["cursor"])
                         await ws.send(f'{{"type":"ack","cursor":{frame["cursor"]}}}')
                     elif kind == "ping":
@@ -269,11 +357,12 @@ async def run_clients(
     stats = Stats()
     stop = asyncio.Event()
     users = [u for team in plan["teams"] for u in team] + plan["dispatchers"]
+    offer_of = {incident_id: n for n, incident_id in enumerate(plan["incidents"])}
     tasks = []
     t0 = time.perf_counter()
     for i, user_id in enumerate(users):
         port = ports[i % len(ports)]
-        tasks.append(asyncio.create_task(client(port, user_id, plan["sessions"][str(user_id)], stats, stop)))
+        tasks.append(asyncio.create_task(client(port, user_id, plan["sessions"][str(user_id)], offer_of, stats, stop)))
         if (i + 1) % connect_parallel == 0:
             while stats.welcomed < i + 1 - connect_parallel // 2:
                 await asyncio.sleep(0.02)
@@ -302,6 +391,9 @@ def main() -> int:
         run_emitter(args.emitter[0], args.rate, args.seconds, args.emitter[1])
         return 0
 
+    offers = int(args.rate * args.seconds)
+    if offers > args.clients // 2:
+        parser.error(f"{offers} offers need as many teams: --clients must be at least {2 * offers}")
     if not os.environ.get("DATABASE_URL"):
         ensure_database(database_url)
     django_setup(database_url, redis_url)
@@ -309,12 +401,16 @@ def main() -> int:
     from harness import server_env, servers  # type: ignore[import-not-found]
 
     t_setup = time.perf_counter()
-    plan = prepare(args.clients)
+    plan = prepare(args.clients, offers)
     work = ROOT / "var" / "bench-push"
     work.mkdir(parents=True, exist_ok=True)
     plan_path, committed_path = work / "plan.json", work / "committed.json"
     plan_path.write_text(json.dumps(plan))
-    print(f"setup {time.perf_counter() - t_setup:.1f}s: {args.clients} clients + {DISPATCHERS} dispatchers", flush=True)
+    print(
+        f"setup {time.perf_counter() - t_setup:.1f}s: {args.clients} clients ({len(plan['teams'])} teams) + "
+        f"{DISPATCHERS} dispatchers, {offers} incidents",
+        flush=True,
+    )
 
     rtt = asyncio.run(redis_rtt(redis_url))
     env = server_env(database_url, redis_url, DB_POOL_MAX="10")
@@ -342,12 +438,11 @@ def main() -> int:
             await emitter.wait()
             if emitter.returncode:
                 raise RuntimeError("emitter failed")
-            committed = {int(k): v for k, v in json.loads(committed_path.read_text()).items()}
+            emitted = json.loads(committed_path.read_text())
+            committed = {int(k): v for k, v in emitted["committed"].items()}
             n_offers = len(committed)
-            teams = plan["teams"]
-            expected = {
-                u: {n for n in range(n_offers) if n % len(teams) == t} for t, team in enumerate(teams) for u in team
-            }
+            # Offer n went to team n: each member expects its team's offer (if any), dispatchers all.
+            expected = {u: {t} & set(committed) for t, team in enumerate(plan["teams"]) for u in team}
             for d in plan["dispatchers"]:
                 expected[d] = set(range(n_offers))
             deadline = time.perf_counter() + 10
@@ -365,13 +460,16 @@ def main() -> int:
             await asyncio.gather(*tasks, return_exceptions=True)
 
             latencies: list[float] = []
-            lost = duplicates = 0
+            lost = duplicates = unexpected = 0
             for user_id, wanted in expected.items():
                 got = stats.received.get(user_id, [])
                 ids = [i for _, i, _ in got]
                 duplicates += len(ids) - len(set(ids))
                 seen_n: set[int] = set()
                 for n, _, at in got:
+                    if n not in wanted:  # not this screen's offer (or not an offer of this run)
+                        unexpected += 1
+                        continue
                     if n in seen_n:
                         continue
                     seen_n.add(n)
@@ -386,6 +484,8 @@ def main() -> int:
                 "rate_per_s": args.rate,
                 "seconds": args.seconds,
                 "offers": n_offers,
+                "offers_per_s_achieved": round(n_offers / emitted["seconds"], 1) if emitted["seconds"] else None,
+                "event_type": OFFERED,
                 "frames_expected": sum(len(v) for v in expected.values()),
                 "frames_received": sum(len(v) for v in stats.received.values()),
                 "latency_ms": {
@@ -396,6 +496,7 @@ def main() -> int:
                 },
                 "lost": lost,
                 "duplicates": duplicates,
+                "unexpected": unexpected,
                 "reconnects": stats.closed,
                 "connect_seconds": round(connect_s, 1),
                 "redis_rtt_ms": {"p50": round(percentile(rtt, 50), 3), "p99": round(percentile(rtt, 99), 3)},
@@ -409,15 +510,18 @@ def main() -> int:
                 "cpu_share_of_2_cores": round(cpu / (args.seconds * (os.cpu_count() or 1)), 2),
                 "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "machine": {"cpus": os.cpu_count(), "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
-                "notes": "latency = client receive time - time.time() in an on-commit hook that runs right after "
-                "COMMIT and before the doorbell; clients, servers, emitter, PostgreSQL and Redis share the cores.",
+                "notes": "real offers: incidents.services.assignment_offer of incident n to team n (on duty, "
+                "officer + clinician), assignment.offered to the pair and every dispatcher; latency = client "
+                "receive time - time.time() in an on-commit hook registered right before the service call, which "
+                "runs right after COMMIT and before the doorbell; clients, servers, emitter, PostgreSQL and Redis "
+                "share the cores.",
             }
 
         result = asyncio.run(scenario())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    ok = result["lost"] == 0 and result["duplicates"] == 0
+    ok = result["lost"] == 0 and result["duplicates"] == 0 and result["unexpected"] == 0
     return 0 if ok else 1
 
 
