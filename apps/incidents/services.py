@@ -637,8 +637,7 @@ def _offer(*, incident: Incident, team: Team, by: User) -> Assignment:
         raise Conflict("The incident is closed.", current=_assignment_state(incident))
     if not team.is_active:
         raise Invalid("Team is not active.", errors={"team": [f"Team {team.call_sign} is not active."]})
-    on_duty = {t.team.pk: t for t in teams_on_duty()}
-    duty = on_duty.get(team.pk)
+    duty = next(iter(teams_on_duty(team_ids=[team.pk])), None)
     if duty is None:
         raise Invalid("Team is not on duty.", errors={"team": [f"Team {team.call_sign} is not on duty now."]})
     active = _active_assignment(incident)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,16 +61,20 @@ def derive_team_status(active_statuses: list[str]) -> str:
 CONDITIONAL_ASSIGNMENT_STATUSES = frozenset({"transporting", "at_facility"})
 
 
-def teams_on_duty(*, at: dt.datetime | None = None) -> list[OnDutyTeam]:
+def teams_on_duty(*, at: dt.datetime | None = None, team_ids: Collection[int] | None = None) -> list[OnDutyTeam]:
     """Teams with a shift covering ``at`` (default now), their members and derived primary status.
 
     Four queries whatever the size: shifts with their team, members with their user, the teams'
-    active assignments with their incident, and each team's last clear time.
+    active assignments with their incident, and each team's last clear time. ``team_ids`` limits it
+    to those teams (an offer checks one team; it must not load the whole program on every call).
     """
     from apps.incidents.models import Assignment
 
     at = at or timezone.now()
-    shifts = list(shifts_covering(at=at).order_by("team__call_sign", "starts_at"))
+    covering = shifts_covering(at=at)
+    if team_ids is not None:
+        covering = covering.filter(team_id__in=list(team_ids))
+    shifts = list(covering.order_by("team__call_sign", "starts_at"))
     team_ids = {s.team_id for s in shifts}
     active: dict[int, list[Any]] = {}
     last_clear: dict[int, dt.datetime] = {}

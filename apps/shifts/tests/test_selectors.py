@@ -142,3 +142,14 @@ def test_an_uncovered_spring_forward_night_counts_real_hours(book: Callable[...,
     book(ny(2026, 3, 8, 8), ny(2026, 3, 8, 20))
     gaps = coverage_gaps(start=ny(2026, 3, 8), end=ny(2026, 3, 9))
     assert [g.hours for g in gaps] == [7.0, 4.0]  # 00:00–08:00 lost an hour to the clock change
+
+
+def test_on_duty_for_one_team_reads_only_that_team(
+    book: Callable[..., Any], team_b: Any, clinician_b: Any, officer_b: Any
+) -> None:
+    book(START, END)
+    book(START, END, team=team_b, members=[(clinician_b, "clinician"), (officer_b, "officer")])
+    moment = ny(2026, 6, 1, 12)
+    assert [t.team.call_sign for t in teams_on_duty(at=moment)] == ["CR-A", "CR-B"]
+    assert [t.team.call_sign for t in teams_on_duty(at=moment, team_ids=[team_b.pk])] == ["CR-B"]
+    assert teams_on_duty(at=moment, team_ids=[]) == []
