@@ -59,8 +59,16 @@ class LiveAsgi:
             time.sleep(0.05)
 
     def stop(self) -> None:
+        from django.db import connections
+
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        # The server's worker threads returned their PostgreSQL connections to the psycopg pool, which
+        # keeps them open: close it (it reopens on demand) so the test database can be dropped.
+        for conn in connections.all(initialized_only=True):
+            close_pool = getattr(conn, "close_pool", None)
+            if close_pool is not None:
+                close_pool()
 
 
 @pytest.fixture
