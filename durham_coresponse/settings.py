@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.clinical",
     "apps.referrals",
     "apps.reminders",
+    "apps.security",
 ]
 
 MIDDLEWARE = [
@@ -368,3 +369,11 @@ CELERY_BEAT_SCHEDULE["referrals-followup-policy-sweep"] = {
 
 # --- Core housekeeping ----------------------------------------------------------------------------
 CELERY_BEAT_SCHEDULE["core-idempotency-purge"] = {"task": "core.idempotency_purge", "schedule": 24 * 3600.0}
+
+# --- Security (apps.security; docs/security.md) ---------------------------------------------------
+# Security events (sign-ins, failures, MFA, lockouts, revocations, API-key use, denials) are kept at
+# least this many days (DOMAIN.md §6: audit logs ≥ 1 year); the purge never goes below 365.
+SECURITY_AUDIT_RETENTION_DAYS = max(365, int(os.environ.get("SECURITY_AUDIT_RETENTION_DAYS", "400")))
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use the socket address).
+SECURITY_TRUSTED_PROXY_COUNT = int(os.environ.get("SECURITY_TRUSTED_PROXY_COUNT", "0"))
+CELERY_BEAT_SCHEDULE["security-audit-purge"] = {"task": "security.audit_purge", "schedule": 24 * 3600.0}

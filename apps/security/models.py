@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class SecurityEvent(models.Model):
+    """One security-relevant event: sign-ins, failures, MFA changes, lockouts, revocations, API-key
+    use, permission denials (issue 8; DOMAIN.md §6). Append-only (PostgreSQL trigger); kept at least
+    ``SECURITY_AUDIT_RETENTION_DAYS`` (≥ 365) days. Never holds passwords, codes or clinical text.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN_SUCCEEDED = "login.succeeded", "sign-in succeeded"
+        LOGIN_FAILED = "login.failed", "sign-in failed"
+        LOGOUT = "logout", "signed out"
+        MFA_REQUIRED = "mfa.required", "password accepted, second factor asked"
+        MFA_FAILED = "mfa.failed", "second factor failed"
+        MFA_ENROLLED = "mfa.enrolled", "authenticator enrolled"
+        MFA_RESET = "mfa.reset", "MFA reset by an admin"
+        MFA_RECOVERY_USED = "mfa.recovery_used", "recovery code used"
+        MFA_RECOVERY_REGENERATED = "mfa.recovery_regenerated", "recovery codes regenerated"
+        LOCKOUT = "lockout", "locked out after repeated failures"
+        LOCKOUT_REFUSED = "lockout.refused", "sign-in refused while locked out"
+        UNLOCKED = "lockout.unlocked", "lockout lifted by an admin"
+        SESSION_LOCKED = "session.locked", "session locked (idle)"
+        SESSION_UNLOCKED = "session.unlocked", "session unlocked"
+        SESSION_EXPIRED = "session.expired", "session expired (12-hour limit)"
+        SESSION_REVOKED = "session.revoked", "session revoked"
+        DEVICE_REVOKED = "device.revoked", "device revoked (sessions and push subscriptions)"
+        PASSWORD_CHANGED = "password.changed", "password changed"
+        APIKEY_USED = "apikey.used", "API key used"
+        APIKEY_FAILED = "apikey.failed", "API key refused"
+        APIKEY_CREATED = "apikey.created", "API key created"
+        APIKEY_ROTATED = "apikey.rotated", "API key rotated"
+        APIKEY_REVOKED = "apikey.revoked", "API key revoked"
+        SIGNATURE_FAILED = "apikey.signature_failed", "request signature refused"
+        PERMISSION_DENIED = "permission.denied", "permission denied"
+        RATE_LIMITED = "rate_limited", "rate limit hit"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    kind = models.CharField(max_length=40, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="security_events"
+    )
+    # The name typed at a failed sign-in (may not be a real user); never a password.
+    username = models.CharField(max_length=150, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    # Small, non-sensitive context: method, api key prefix, session id, reason, count ...
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "-created_at"]), models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username or self.user_id or ''}".strip()
