@@ -58,3 +58,44 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username or self.user_id or ''}".strip()
+
+
+class UserSession(models.Model):
+    """One signed-in session (one sign-in on one browser / phone): the record behind "my sessions",
+    the idle lock and the 12-hour limit (apps.security.sessions). The Django session row is what
+    signs a request in; revoking deletes it and ends this row (``ended_at`` + ``end_reason``)."""
+
+    class EndReason(models.TextChoices):
+        SIGNED_OUT = "signed_out", "signed out"
+        EXPIRED = "expired", "12-hour limit reached"
+        REVOKED = "revoked", "revoked (sign out this device)"
+        LOST_DEVICE = "lost_device", "revoked (lost phone)"
+        UNLOCK_FAILED = "unlock_failed", "too many failed unlocks"
+        REAUTHENTICATED = "reauthenticated", "replaced by a new sign-in"
+        SESSION_GONE = "session_gone", "session no longer exists"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="user_sessions")
+    # The Django session key: never shown (it is a bearer credential), used to delete the session.
+    session_key = models.CharField(max_length=40, db_index=True, editable=False)
+    device = models.ForeignKey(
+        "realtime.Device", null=True, blank=True, on_delete=models.SET_NULL, related_name="user_sessions"
+    )
+    label = models.CharField(max_length=100, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # Sign-in time: the 12-hour limit counts from here.
+    created_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="usersession_user_created"),
+            models.Index(fields=["created_at"], name="usersession_active", condition=models.Q(ended_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of user {self.user_id}"
