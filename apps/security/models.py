@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -99,3 +101,32 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session {self.pk} of user {self.user_id}"
+
+
+class Lockout(models.Model):
+    """Failed sign-in attempts of one account (case-folded username) or one client address, and the
+    lockout they lead to (apps.security.lockout). One row per key; attempts on it are serialised
+    with a row lock, so parallel failures cannot slip past the threshold."""
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", "account"
+        IP = "ip", "IP address"
+
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    # The case-folded username (may not be a real user: same answer for unknown names) or the address.
+    key = models.CharField(max_length=150)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    lockouts = models.PositiveIntegerField(default=0, help_text="How many times this key was locked out.")
+
+    class Meta:
+        ordering = ["-last_failure_at"]
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="lockout_scope_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.key}"
+
+    def is_locked(self, at: dt.datetime | None = None) -> bool:
+        return self.locked_until is not None and self.locked_until > (at or timezone.now())
