@@ -377,3 +377,11 @@ SECURITY_AUDIT_RETENTION_DAYS = max(365, int(os.environ.get("SECURITY_AUDIT_RETE
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use the socket address).
 SECURITY_TRUSTED_PROXY_COUNT = int(os.environ.get("SECURITY_TRUSTED_PROXY_COUNT", "0"))
 CELERY_BEAT_SCHEDULE["security-audit-purge"] = {"task": "security.audit_purge", "schedule": 24 * 3600.0}
+
+# --- Security: fuzz+matrix (part C) ---------------------------------------------------------------
+# Every operation documents the shared error responses (apps.core.schema.add_error_responses), so
+# clients and the schemathesis conformance checks can rely on them.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "apps.core.schema.add_error_responses",
+]
