@@ -159,6 +159,15 @@ def api() -> Callable[[Any], APIClient]:
 
 
 @pytest.fixture
+def mfa_login() -> Callable[[Any, Any], Any]:
+    """``mfa_login(client, user)``: ``client.force_login(user)`` with a verified second factor (the
+    admin site requires it); see apps.security.testing.mfa_force_login."""
+    from apps.security.testing import mfa_force_login
+
+    return mfa_force_login
+
+
+@pytest.fixture
 def captured_events(django_capture_on_commit_callbacks: Any) -> Iterator[Any]:
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         yield callbacks

@@ -385,3 +385,34 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "apps.core.schema.add_error_responses",
 ]
+
+# --- Security: sign-in (part A1: MFA, lockout, passwords; docs/security.md) -----------------------
+# Two-factor sign-in with django-otp: TOTP authenticators and single-use recovery codes.
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+# The admin site asks username + password + 6-digit code (apps.security.admin_site).
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "apps.security.admin_config.MfaAdminConfig"
+_auth_mw = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE.insert(_auth_mw + 1, "django_otp.middleware.OTPMiddleware")
+# The one backend: Django's ModelBackend behind the per-account / per-IP lockout (apps.security.backends).
+AUTHENTICATION_BACKENDS = ["apps.security.backends.LockoutModelBackend"]
+OTP_TOTP_ISSUER = "Durham Co-Response"
+# How long "password verified, second factor pending" lasts in the session before sign-in starts over.
+SECURITY_MFA_PENDING_SECONDS = int(os.environ.get("SECURITY_MFA_PENDING_SECONDS", "300"))
+# Lockout: N failed attempts (password, MFA code, unlock) within the window lock the account / the
+# address for SECURITY_LOCKOUT_SECONDS. The per-IP threshold is higher: a 911 centre shares one NAT.
+SECURITY_LOCKOUT_ACCOUNT_FAILURES = int(os.environ.get("SECURITY_LOCKOUT_ACCOUNT_FAILURES", "5"))
+SECURITY_LOCKOUT_IP_FAILURES = int(os.environ.get("SECURITY_LOCKOUT_IP_FAILURES", "30"))
+SECURITY_LOCKOUT_WINDOW_SECONDS = int(os.environ.get("SECURITY_LOCKOUT_WINDOW_SECONDS", "900"))
+SECURITY_LOCKOUT_SECONDS = int(os.environ.get("SECURITY_LOCKOUT_SECONDS", "900"))
+# Argon2id first; PBKDF2 stays to read (and upgrade on the next sign-in) older hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Django's four validators plus an offline zxcvbn strength check (score >= 3, not a known password).
+AUTH_PASSWORD_VALIDATORS += [
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "apps.security.passwords.ZxcvbnValidator", "OPTIONS": {"min_score": 3}},
+]

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from apps.accounts.models import ApiKey, User
+from apps.security.testing import mfa_force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_browser(make_user: Callable[..., Any]) -> Client:
     client = Client()
-    client.force_login(make_user("site_admin", "admin"))
+    mfa_force_login(client, make_user("site_admin", "admin"))
     return client
 
 
@@ -84,7 +85,7 @@ def test_an_admin_gives_a_person_the_supervisor_role_and_admin_access_follows(
 
 def test_a_supervisor_may_look_at_people_but_not_change_them(supervisor: Any, clinician_a: Any) -> None:
     client = Client()
-    client.force_login(supervisor)
+    mfa_force_login(client, supervisor)
     assert client.get("/admin/accounts/user/").status_code == 200
     assert client.get("/admin/accounts/apikey/").status_code == 403
     response = client.post(f"/admin/accounts/user/{clinician_a.pk}/change/", {"username": "x", "roles": ["admin"]})

@@ -16,6 +16,7 @@ from django.test import Client
 
 from apps.clinical.models import ClinicalNote, Encounter, Person
 from apps.realtime.models import Event
+from apps.security.testing import mfa_force_login
 
 from .conftest import MARKER, grant_part2, write
 
@@ -282,7 +283,7 @@ STAFF_ACCESS = {
 @pytest.mark.parametrize("role", ROLES)
 def test_admin_pages_obey_the_matrix(world: World, role: str) -> None:
     client = Client()
-    client.force_login(world.users[role])
+    mfa_force_login(client, world.users[role])
     allowed = STAFF_ACCESS.get(role, set())
     for name, template in ADMIN_PAGES.items():
         res = client.get(template.format(e=world.encounter.pk))

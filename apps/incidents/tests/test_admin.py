@@ -7,11 +7,12 @@ from typing import Any
 from django.test import Client
 
 from apps.incidents.models import CallType, DispositionCode, Incident
+from apps.security.testing import mfa_force_login
 
 
 def _login(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    mfa_force_login(client, user)
     return client
 
 

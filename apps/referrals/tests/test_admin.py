@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from apps.referrals.models import Agency, FollowUp
 from apps.reminders.models import Reminder
+from apps.security.testing import mfa_force_login
 
 pytestmark = pytest.mark.django_db
 
 
 def admin_client(user: Any) -> Client:
     client = Client()
-    client.force_login(user)
+    mfa_force_login(client, user)
     return client
 
 

@@ -11,6 +11,7 @@ from django.test import Client
 
 from apps.reminders.models import Reminder
 from apps.reminders.services import reminders_sweep
+from apps.security.testing import mfa_force_login
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,7 @@ def test_the_admin_lists_reminders_and_shows_the_beat_schedule(
     admin_user.is_superuser = admin_user.is_staff = True
     admin_user.save()
     client = Client()
-    client.force_login(admin_user)
+    mfa_force_login(client, admin_user)
 
     page = client.get("/admin/reminders/reminder/", {"status__exact": "sent"})
     assert page.status_code == 200
@@ -106,7 +107,7 @@ def test_the_admin_cancel_action_cancels_only_scheduled_rows(
     admin_user.is_superuser = admin_user.is_staff = True
     admin_user.save()
     client = Client()
-    client.force_login(admin_user)
+    mfa_force_login(client, admin_user)
     response = client.post(
         "/admin/reminders/reminder/",
         {"action": "cancel_selected", "_selected_action": [sent.pk, upcoming.pk]},

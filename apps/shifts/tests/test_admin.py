@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from apps.security.testing import mfa_force_login
 from apps.shifts.models import Shift, ShiftMember
 
 from .conftest import ny
@@ -26,7 +27,7 @@ COVERAGE = "/admin/shifts/shift/coverage/"
 @pytest.fixture
 def sup_browser(supervisor: Any) -> Client:
     client = Client()
-    client.force_login(supervisor)
+    mfa_force_login(client, supervisor)
     return client
 
 
@@ -233,7 +234,7 @@ def test_the_pattern_generator_refuses_a_pattern_without_people(sup_browser: Cli
 
 def test_a_clinical_supervisor_may_view_coverage_but_not_generate(make_user: Callable[..., Any]) -> None:
     client = Client()
-    client.force_login(make_user("clinsup", "clinical_supervisor"))
+    mfa_force_login(client, make_user("clinsup", "clinical_supervisor"))
     assert client.get(COVERAGE).status_code == 200
     assert client.get(GENERATE).status_code == 403
 

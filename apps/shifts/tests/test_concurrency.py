@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from apps.security.testing import mfa_force_login
 from apps.shifts.models import Shift
 from apps.shifts.services import MemberSpec, shift_create
 from apps.teams.models import Team
@@ -67,7 +68,7 @@ def test_two_supervisors_saving_overlapping_shifts_in_the_admin_leave_one(make_u
     def save(i: int) -> None:
         try:
             client = Client()
-            client.force_login(supervisors[i])
+            mfa_force_login(client, supervisors[i])
             form = add_form(
                 teams[i],
                 ny(2026, 6, 1, 8 + i),

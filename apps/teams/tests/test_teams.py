@@ -9,6 +9,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
 
+from apps.security.testing import mfa_force_login
 from apps.teams.models import Team, TeamMembership
 from apps.teams.selectors import team_by_ref
 
@@ -44,7 +45,7 @@ def test_a_supervisor_adds_a_team_with_its_members_in_the_admin(
     supervisor: Any, clinician_a: Any, officer_a: Any
 ) -> None:
     client = Client()
-    client.force_login(supervisor)
+    mfa_force_login(client, supervisor)
     response = client.post(
         "/admin/teams/team/add/",
         {
@@ -73,7 +74,7 @@ def test_a_supervisor_adds_a_team_with_its_members_in_the_admin(
 def test_the_team_list_searches_by_member(supervisor: Any, team_a: Any, team_b: Any, officer_b: Any) -> None:
     TeamMembership.objects.create(team=team_b, user=officer_b, role="officer")
     client = Client()
-    client.force_login(supervisor)
+    mfa_force_login(client, supervisor)
     page = client.get("/admin/teams/team/", {"q": "officer_b"}).content.decode()
     assert "CR-B" in page
     assert "CR-A" not in page
@@ -83,7 +84,7 @@ def test_a_clinical_supervisor_may_look_at_teams_but_not_change_them(
     make_user: Callable[..., Any], team_a: Any
 ) -> None:
     client = Client()
-    client.force_login(make_user("clinsup", "clinical_supervisor", "clinician"))
+    mfa_force_login(client, make_user("clinsup", "clinical_supervisor", "clinician"))
     assert client.get("/admin/teams/team/").status_code == 200
     assert client.get("/admin/teams/team/add/").status_code == 403
     response = client.post(f"/admin/teams/team/{team_a.pk}/change/", {"call_sign": "HACKED", "kind": "co_response"})

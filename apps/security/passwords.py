@@ -1,0 +1,54 @@
+"""An offline password-strength validator on zxcvbn (no breached-password service is reachable
+from an agency network, and none may see our users' passwords)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from zxcvbn import zxcvbn
+
+# zxcvbn's frequency lists: the passwords list is built from leaked-password corpora.
+_KNOWN_PASSWORDS = "passwords"
+
+
+class ZxcvbnValidator:
+    """Refuses a password zxcvbn scores below ``min_score`` (0-4), and any password that is, as a
+    whole, one of the common passwords in zxcvbn's list (also reversed or in l33t spelling).
+    The user's own name, username and e-mail count as known words."""
+
+    def __init__(self, min_score: int = 3) -> None:
+        self.min_score = min_score
+
+    def validate(self, password: str, user: Any = None) -> None:
+        inputs = [
+            str(getattr(user, name, "") or "")
+            for name in ("username", "first_name", "last_name", "email")
+            if getattr(user, name, "")
+        ]
+        # zxcvbn is slow on very long input and gains nothing past 100 characters.
+        result = zxcvbn(password[:100], user_inputs=inputs)
+        for match in result.get("sequence", []):
+            if (
+                match.get("pattern") == "dictionary"
+                and match.get("dictionary_name") == _KNOWN_PASSWORDS
+                and match.get("i") == 0
+                and match.get("j") == len(password[:100]) - 1
+            ):
+                raise ValidationError(
+                    "This password is on lists of commonly used and leaked passwords.",
+                    code="password_known",
+                )
+        score = int(result.get("score", 0))
+        if score < self.min_score:
+            feedback = result.get("feedback") or {}
+            reasons = [str(feedback.get("warning") or "")] + [str(s) for s in feedback.get("suggestions") or []]
+            why = " ".join(r for r in reasons if r)
+            raise ValidationError(
+                "This password is too easy to guess (strength %(score)d of 4, needs %(min)d).%(why)s",
+                code="password_too_guessable",
+                params={"score": score, "min": self.min_score, "why": f" {why}" if why else ""},
+            )
+
+    def get_help_text(self) -> str:
+        return "Your password must be hard to guess: not a common password, name or simple pattern."
