@@ -416,3 +416,55 @@ AUTH_PASSWORD_VALIDATORS += [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "apps.security.passwords.ZxcvbnValidator", "OPTIONS": {"min_score": 3}},
 ]
+
+# --- Security: http+keys (apps.security.headers/throttles/signatures; docs/security.md) -------------
+# Security headers on every response, placed before WhiteNoise so the built PWA gets them too.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware"), "apps.security.headers.SecurityHeadersMiddleware"
+)
+SECURITY_CSP_REPORT_ONLY = env_bool("SECURITY_CSP_REPORT_ONLY", default=False)
+SECURITY_CSP_REPORT_URI = os.environ.get("SECURITY_CSP_REPORT_URI", "")
+SECURITY_CSP_EXTRA: dict[str, str] = {}  # {directive: extra sources}, e.g. a tile server in img-src
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Swagger UI and its assets from the sidecar package (self-hosted: no CDN, no inline script).
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)
+if not DEBUG:
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURITY_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURITY_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # Preloading is a commitment for the whole domain (hstspreload.org); the owner decides.
+    SECURE_HSTS_PRELOAD = env_bool("SECURITY_HSTS_PRELOAD", default=False)
+    SECURE_SSL_REDIRECT = env_bool("SECURITY_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+    SECURITY_CSP_UPGRADE_INSECURE_REQUESTS = True
+    if not SECURE_HSTS_PRELOAD:
+        # W021 only asks for the preload flag, which is the domain owner's decision (documented).
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# The PWA reads the csrftoken cookie (frontend/src/lib/api.ts), so it stays readable by script.
+CSRF_COOKIE_HTTPONLY = False
+
+# Cache for rate-limit counters: Redis when configured, else this process's memory (embedded mode
+# runs one web process, so the counters are exact there too).
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "cr"}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "coresponse"}}
+
+# Rate limits ("N/s|min|hour|day"), read on every request (apps.security.throttles): "login" per
+# submitted username and (looser, a station shares one address) per IP; "cad" per API key; "write"
+# per user for every unsafe method elsewhere. Safe methods are not limited.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["apps.security.throttles.SecurityRateThrottle"]
+SECURITY_RATE_LOGIN = os.environ.get("SECURITY_RATE_LOGIN", "10/min")
+SECURITY_RATE_LOGIN_IP = os.environ.get("SECURITY_RATE_LOGIN_IP", "60/min")
+SECURITY_RATE_CAD = os.environ.get("SECURITY_RATE_CAD", "600/min")
+SECURITY_RATE_WRITE = os.environ.get("SECURITY_RATE_WRITE", "120/min")
+
+# API keys: after a rotation the old secret keeps working this long (0: stops at once).
+SECURITY_APIKEY_ROTATION_GRACE_SECONDS = int(os.environ.get("SECURITY_APIKEY_ROTATION_GRACE_SECONDS", "14400"))
+# Signed requests: timestamps older/newer than this are refused; seen signatures are kept 2x as long.
+SECURITY_SIGNATURE_MAX_AGE_SECONDS = int(os.environ.get("SECURITY_SIGNATURE_MAX_AGE_SECONDS", "300"))

@@ -16,3 +16,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Clinical field encryption: a fixed key, so tests never write a dev key under var/.
 NOTE_ENCRYPTION_KEYS = ["LuyGO5Qb_bw3m9zhqHUMhVQTfOQZLSA7cdBqNFK1ZD8="]
+
+# --- Security: http+keys ---
+# No 429s for the rest of the suite; the throttle tests lower these with the settings fixture.
+SECURITY_RATE_LOGIN = "100000/min"
+SECURITY_RATE_LOGIN_IP = "100000/min"
+SECURITY_RATE_CAD = "100000/min"
+SECURITY_RATE_WRITE = "100000/min"
+# Static files (admin, Swagger UI from the sidecar) from the apps' folders, as in development: tests
+# run with DEBUG off and no collectstatic.
+WHITENOISE_USE_FINDERS = True

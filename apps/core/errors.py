@@ -1,11 +1,14 @@
 """One error type family and one error shape for every 4xx: {"message": ..., "errors": {field: [...]}}.
 
 Services raise these (or Django's ValidationError); the DRF exception handler turns them into the
-shape. A 409 also carries ``current``: the server's current state, so a client can show it.
+shape. A 409 also carries ``current``: the server's current state, so a client can show it. A 429
+(rate limit) carries ``retry_after`` (seconds) in the body and the ``Retry-After`` header; so does any
+ApplicationError raised with ``retry_after=...`` (e.g. a lockout).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -77,10 +80,23 @@ def django_validation_errors(exc: DjangoValidationError) -> dict[str, list[str]]
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
+def _retry_after_seconds(value: Any) -> int | None:
+    try:
+        seconds = math.ceil(float(value))
+    except (TypeError, ValueError):
+        return None
+    return max(1, seconds)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         body: dict[str, Any] = {"message": exc.message, "errors": exc.errors, **exc.extra}
-        return Response(body, status=exc.status_code)
+        app_response = Response(body, status=exc.status_code)
+        # An error that says when to come back (a lockout) says it in the header too (RFC 9110 10.2.3).
+        retry_after = _retry_after_seconds(exc.extra.get("retry_after"))
+        if retry_after is not None:
+            app_response["Retry-After"] = str(retry_after)
+        return app_response
     if isinstance(exc, DjangoValidationError):
         errors = django_validation_errors(exc)
         return Response({"message": "Invalid input.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
@@ -95,6 +111,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         errors = _as_field_errors(exc.detail)
         response.data = {"message": "Invalid input.", "errors": errors}
+    elif isinstance(exc, exceptions.Throttled):
+        # 429: DRF already set the Retry-After header from exc.wait; the body says the same.
+        retry_after = _retry_after_seconds(getattr(exc, "wait", None)) or 1
+        response["Retry-After"] = str(retry_after)
+        response.data = {
+            "message": f"Too many requests. Try again in {retry_after} seconds.",
+            "errors": {},
+            "retry_after": retry_after,
+        }
     else:
         detail = getattr(exc, "detail", str(exc))
         response.data = {"message": str(detail), "errors": {}}
