@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("apps.clinical.urls")),
     path("", include("apps.referrals.urls")),
     path("", include("apps.reminders.urls")),
+    path("", include("apps.security.session_urls")),
 ]
 
 urlpatterns = [

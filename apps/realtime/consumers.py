@@ -21,6 +21,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from apps.core.errors import ApplicationError
+from apps.security import sessions as security_sessions
 
 from . import bridge, sweeper
 from .services import (
@@ -38,6 +39,23 @@ log = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401  # no session, or the session expired / was revoked: sign in again
 CLOSE_BAD_MESSAGE = 4400  # the client broke the protocol
 CLOSE_HEARTBEAT_TIMEOUT = 4408  # nothing heard from the client for 3 heartbeats
+CLOSE_LOCKED = 4423  # the session is locked (idle / locked by the app): unlock, then reconnect
+
+
+def _session_row_state(session_id: object, user_id: int) -> tuple[int | None, str]:
+    """The security session record of a socket's Django session, and its state."""
+    from apps.security.models import UserSession
+
+    if not isinstance(session_id, int):
+        return None, security_sessions.State.ENDED
+    row = UserSession.objects.filter(pk=session_id, user_id=user_id).first()
+    return session_id, security_sessions.state_of(row)
+
+
+def _session_link_device(session_id: int, device_id: uuid.UUID) -> None:
+    from apps.security.models import UserSession
+
+    UserSession.objects.filter(pk=session_id, device__isnull=True).update(device_id=device_id)
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
@@ -45,7 +63,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     cursor: int | None
     device_id: uuid.UUID | None
     session_key: str | None
+    security_session_id: int | None
     group: str
+    extra_groups: list[str]
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -53,6 +73,15 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        session = self.scope.get("session")
+        # Session rules (apps.security.sessions): ended / expired / unrecorded → 4401, locked → 4423.
+        sid, state = await database_sync_to_async(_session_row_state)(
+            session.get(security_sessions.SESSION_ID_KEY) if session is not None else None, user.pk
+        )
+        if state != security_sessions.State.ACTIVE:
+            await self.close(code=CLOSE_LOCKED if state == security_sessions.State.LOCKED else CLOSE_UNAUTHENTICATED)
+            return
+        self.security_session_id = sid
         self.user_id = user.pk
         self.cursor = None  # set by the client's hello
         self.device_id = None
@@ -63,7 +92,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.last_heard = time.monotonic()
         self.group = user_group(self.user_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        session = self.scope.get("session")
+        # Revocation and lock close the socket at once through these groups (the sweeper is the net).
+        self.extra_groups = [security_sessions.session_group(sid)] if sid is not None else []
+        for group in self.extra_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
         self.session_key = session.session_key if session is not None else None
         bridge.ensure_running(self.channel_layer)
         sweeper.register(self)
@@ -76,9 +108,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await ticker
-        if hasattr(self, "group"):
-            with contextlib.suppress(Exception):
-                await self.channel_layer.group_discard(self.group, self.channel_name)
+        for group in [getattr(self, "group", None), *getattr(self, "extra_groups", [])]:
+            if group is not None:
+                with contextlib.suppress(Exception):
+                    await self.channel_layer.group_discard(group, self.channel_name)
 
     # --- client → server ----------------------------------------------------------------------------
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
@@ -123,6 +156,12 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 await self.close(code=CLOSE_UNAUTHENTICATED if revoked else CLOSE_BAD_MESSAGE)
                 return
             self.device_id = device_id
+            group = security_sessions.device_group(device_id)
+            if group not in self.extra_groups:
+                self.extra_groups.append(group)
+                await self.channel_layer.group_add(group, self.channel_name)
+            if self.security_session_id is not None:
+                await database_sync_to_async(_session_link_device)(self.security_session_id, device_id)
         position = await database_sync_to_async(stream_position)(user_id=self.user_id)
         # A cursor beyond the stream (a reset database, another server) would hide new events.
         self.cursor = after if after <= position else 0
@@ -216,3 +255,14 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def session_ended(self) -> None:
         """Called by the sweeper: signed out, expired or revoked elsewhere."""
         await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def session_locked(self) -> None:
+        """Called by the sweeper: the session is locked (idle, or by the app)."""
+        await self.close(code=CLOSE_LOCKED)
+
+    # Channel-layer messages from apps.security.sessions (revoke / sign out this device / lock).
+    async def security_session_revoked(self, message: dict[str, Any]) -> None:
+        await self.session_ended()
+
+    async def security_session_locked(self, message: dict[str, Any]) -> None:
+        await self.session_locked()

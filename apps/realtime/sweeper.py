@@ -3,8 +3,10 @@
 Every ``EVENTS_CATCHUP_SECONDS`` this process asks the database two questions for all of its live
 sockets at once — how far has each user's stream moved, and which sessions are still valid — and
 only then touches the sockets concerned: a socket behind its stream catches up (a dropped doorbell),
-a socket whose session ended is closed with 4401, and every socket re-joins its group (after a Redis
-restart without persistence the memberships are gone).
+a socket whose session ended (signed out, revoked, 12-hour limit, revoked device) is closed with
+4401, one whose session is locked (idle 30 min, or locked by the app) with 4423, and every socket
+re-joins its groups (after a Redis restart without persistence the memberships are gone). The
+revocation / lock messages close sockets at once; this round is the net when one is lost.
 
 Per-socket rounds cost two queries per socket per round on the single database thread of
 ``database_sync_to_async``; at 1,000 sockets they queued behind each other and delayed live frames
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
+
+from apps.security.sessions import State
 
 from .fanout import group_add_many
 from .models import EventStream
@@ -79,10 +83,21 @@ def _revoked(device_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     return set(Device.objects.filter(pk__in=device_ids, revoked_at__isnull=False).values_list("pk", flat=True))
 
 
+def _session_states(session_ids: list[int]) -> dict[int, str]:
+    """State of each security session record (apps.security.sessions); missing ids are absent."""
+    from apps.security.models import UserSession
+    from apps.security.sessions import state_of
+
+    if not session_ids:
+        return {}
+    now = timezone.now()
+    return {row.pk: state_of(row, now) for row in UserSession.objects.filter(pk__in=session_ids)}
+
+
 def _round(
-    users: list[int], sessions: list[tuple[str, int]], devices: list[uuid.UUID]
-) -> tuple[dict[int, int], set[str], set[uuid.UUID]]:
-    return _positions(users), _valid_sessions(sessions), _revoked(devices)
+    users: list[int], sessions: list[tuple[str, int]], devices: list[uuid.UUID], session_ids: list[int]
+) -> tuple[dict[int, int], set[str], set[uuid.UUID], dict[int, str]]:
+    return _positions(users), _valid_sessions(sessions), _revoked(devices), _session_states(session_ids)
 
 
 async def _catch_up(consumer: EventsConsumer) -> None:
@@ -99,18 +114,23 @@ async def sweep_once() -> None:
     users = sorted({c.user_id for c in consumers})
     sessions = [(c.session_key, c.user_id) for c in consumers if c.session_key]
     devices = [d for c in consumers if (d := getattr(c, "device_id", None)) is not None]
-    positions, valid, revoked = await database_sync_to_async(_round)(users, sessions, devices)
+    session_ids = [s for c in consumers if (s := getattr(c, "security_session_id", None)) is not None]
+    positions, valid, revoked, states = await database_sync_to_async(_round)(users, sessions, devices, session_ids)
     alive = []
     for consumer in consumers:
         gone = not consumer.session_key or consumer.session_key not in valid
-        if gone or getattr(consumer, "device_id", None) in revoked:
+        state = states.get(getattr(consumer, "security_session_id", None) or 0, State.ENDED)
+        if gone or getattr(consumer, "device_id", None) in revoked or state in (State.ENDED, State.EXPIRED):
             await consumer.session_ended()
+        elif state == State.LOCKED:
+            await consumer.session_locked()
         else:
             alive.append(consumer)
     if alive:
         try:
             # Re-join: after a Redis restart without persistence the memberships are gone.
-            await group_add_many(alive[0].channel_layer, [(c.group, c.channel_name) for c in alive])
+            memberships = [(g, c.channel_name) for c in alive for g in [c.group, *getattr(c, "extra_groups", [])]]
+            await group_add_many(alive[0].channel_layer, memberships)
         except Exception:
             log.info("re-joining groups failed (channel layer down?); next round retries", exc_info=True)
     for consumer in alive:

@@ -16,3 +16,11 @@ def audit_purge() -> int:
     cutoff = timezone.now() - dt.timedelta(days=days)
     deleted, _ = SecurityEvent.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(name="security.sessions_sweep")
+def sessions_sweep() -> dict[str, int]:
+    """Record expiry / idle lock of sessions nobody is using (apps.security.sessions)."""
+    from .sessions import sessions_sweep as sweep
+
+    return sweep()
