@@ -1,4 +1,5 @@
-"""Session login for the field app, with CSRF on, and who-am-I."""
+"""Session sign-in for the field app (password, then the second factor), with CSRF on, and who-am-I.
+The MFA details (enrolment, recovery codes, reuse, expiry) are in apps/security/tests/test_mfa.py."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
+
+from apps.security.testing import confirmed_device, sign_in, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +41,8 @@ def test_login_without_a_csrf_token_is_refused(browser: Client, clinician_a: Any
     assert browser.get(ME).status_code in (401, 403)
 
 
-def test_login_with_a_csrf_token_opens_a_session_that_works_for_me(browser: Client, clinician_a: Any) -> None:
+def test_the_password_alone_does_not_sign_in_it_asks_for_the_code(browser: Client, clinician_a: Any) -> None:
+    confirmed_device(clinician_a)
     token = csrf_token(browser)
     response = browser.post(
         LOGIN,
@@ -47,10 +51,45 @@ def test_login_with_a_csrf_token_opens_a_session_that_works_for_me(browser: Clie
         HTTP_X_CSRFTOKEN=token,
     )
     assert response.status_code == 200, response.content
+    assert response.json() == {"status": "mfa_required"}
+    assert browser.get(ME).status_code in (401, 403)
+
+
+def test_a_user_without_an_authenticator_is_asked_to_enrol(browser: Client, clinician_a: Any) -> None:
+    token = csrf_token(browser)
+    response = browser.post(
+        LOGIN,
+        {"username": "clinician_a", "password": PASSWORD},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.json() == {"status": "mfa_enrollment_required"}
+    assert browser.get(ME).status_code in (401, 403)
+
+
+def test_password_and_code_open_a_session_that_works_for_me(browser: Client, clinician_a: Any) -> None:
+    confirmed_device(clinician_a)
+    response = sign_in(browser, "clinician_a", PASSWORD)
+    assert response.status_code == 200, response.content
     assert response.json()["username"] == "clinician_a"
     me = browser.get(ME)
     assert me.status_code == 200
     assert me.json()["roles"] == ["clinician"]
+
+
+def test_the_code_step_needs_the_csrf_token(browser: Client, clinician_a: Any) -> None:
+    device = confirmed_device(clinician_a)
+    token = csrf_token(browser)
+    browser.post(
+        LOGIN,
+        {"username": "clinician_a", "password": PASSWORD},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    response = browser.post("/api/v1/auth/mfa/verify/", {"code": totp_code(device)}, content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["message"]
+    assert browser.get(ME).status_code in (401, 403)
 
 
 def test_a_wrong_password_is_a_400_naming_the_password(browser: Client, clinician_a: Any) -> None:
@@ -87,10 +126,10 @@ def test_an_inactive_user_cannot_log_in(browser: Client, clinician_a: Any) -> No
 
 
 def _login(browser: Client, username: str) -> str:
-    token = csrf_token(browser)
-    response = browser.post(
-        LOGIN, {"username": username, "password": PASSWORD}, content_type="application/json", HTTP_X_CSRFTOKEN=token
-    )
+    from apps.accounts.models import User
+
+    confirmed_device(User.objects.get(username=username))
+    response = sign_in(browser, username, PASSWORD)
     assert response.status_code == 200
     # Django rotates the CSRF token at login.
     return browser.cookies["csrftoken"].value

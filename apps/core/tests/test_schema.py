@@ -21,7 +21,13 @@ def test_the_schema_endpoint_renders_the_foundation_paths() -> None:
     body = response.content.decode()
     for path in ["/api/v1/shifts/", "/api/v1/shifts/{shift_id}/", "/api/v1/teams/on-duty/", "/api/v1/me/"]:
         assert path in body
-    assert "/api/v1/auth/login/" in body
+    for path in [
+        "/api/v1/auth/login/",
+        "/api/v1/auth/mfa/verify/",
+        "/api/v1/auth/mfa/enroll/",
+        "/api/v1/auth/password/",
+    ]:
+        assert path in body
 
 
 def test_the_foundation_apis_generate_a_valid_schema_without_warnings() -> None:
