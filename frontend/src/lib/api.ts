@@ -10,20 +10,42 @@ export class ApiError extends Error {
   readonly fieldErrors: FieldErrors;
   /** For 409: the server's current state of the thing we tried to change. */
   readonly current: unknown;
+  /** The server's machine-readable `code` (`session_locked`, `session_expired`, `locked_out`, …). */
+  readonly code: string | null;
+  /** Seconds to wait (429 and lockouts): the body's `retry_after`, else the Retry-After header. */
+  readonly retryAfter: number | null;
 
-  constructor(status: number, message: string, fieldErrors: FieldErrors = {}, current: unknown = undefined) {
+  constructor(
+    status: number,
+    message: string,
+    fieldErrors: FieldErrors = {},
+    current: unknown = undefined,
+    code: string | null = null,
+    retryAfter: number | null = null,
+  ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.fieldErrors = fieldErrors;
     this.current = current;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+
+  /** The session is idle-locked: the person re-enters their password; nothing is wiped. */
+  get isLocked(): boolean {
+    return this.status === 401 && this.code === SESSION_LOCKED;
   }
 
   /** The session is gone (expired, signed out elsewhere, revoked device): go to sign-in. */
   get isSessionLost(): boolean {
-    return isSessionLostStatus(this.status, this.message);
+    // mfa_not_pending: the password step of a sign-in expired; that screen handles it itself.
+    return !this.isLocked && this.code !== "mfa_not_pending" && isSessionLostStatus(this.status, this.message);
   }
 }
+
+export const SESSION_LOCKED = "session_locked";
+export const SESSION_EXPIRED = "session_expired";
 
 /** The request never got an HTTP answer (offline, DNS, connection reset). */
 export class NetworkError extends Error {
@@ -53,13 +75,30 @@ type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 interface ApiConfig {
   fetch: FetchLike;
-  onSessionLost: () => void;
+  /** `code` is the server's reason when it gave one (`session_expired`). */
+  onSessionLost: (code: string | null) => void;
+  /** The server locked the session after idle time (401 `session_locked`). */
+  onLocked: () => void;
+  /** This device's UUID for the signed-in user (lib/device.ts), sent as `X-Device-Id`. */
+  deviceId: () => string | null;
+  /** True when the person touched the app recently: requests without an explicit `background` follow it. */
+  userActive: () => boolean;
 }
 
 const config: ApiConfig = {
   fetch: (input, init) => globalThis.fetch(input, init),
   onSessionLost: () => {},
+  onLocked: () => {},
+  deviceId: () => null,
+  userActive: () => true,
 };
+
+let lastForeground = 0;
+
+/** When the last request that counts as activity (no `X-Background`) was sent (ms since epoch). */
+export function lastForegroundRequestAt(): number {
+  return lastForeground;
+}
 
 /** Tests swap fetch; the app sets the session-lost handler once at start. */
 export function configureApi(partial: Partial<ApiConfig>): void {
@@ -117,6 +156,12 @@ export interface SendOptions {
   headers?: Record<string, string>;
   idempotencyKey?: string;
   signal?: AbortSignal;
+  /**
+   * An automatic request (outbox replay, refresh, push re-registration): sent with
+   * `X-Background: 1` so the server does not count it as the person's activity (idle lock).
+   * Left out: background unless the person touched the app in the last few seconds.
+   */
+  background?: boolean;
 }
 
 /**
@@ -129,6 +174,10 @@ export async function send(url: string, opts: SendOptions = {}): Promise<Respons
     const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
     if (opts.idempotencyKey) headers["Idempotency-Key"] = opts.idempotencyKey;
+    const device = config.deviceId();
+    if (device) headers["X-Device-Id"] = device;
+    if (opts.background ?? !config.userActive()) headers["X-Background"] = "1";
+    else lastForeground = Date.now();
     if (!SAFE_METHODS.has(method)) headers["X-CSRFToken"] = await ensureCsrf(forceCsrf);
     const init: RequestInit = { method, headers, credentials: "same-origin" };
     if (opts.body !== undefined) init.body = JSON.stringify(opts.body);
@@ -164,12 +213,52 @@ export async function toApiError(res: Response): Promise<ApiError> {
   const message = errorMessage(body, res.statusText || `HTTP ${res.status}`);
   let fieldErrors: FieldErrors = {};
   let current: unknown = undefined;
+  let code: string | null = null;
+  let retryAfter: number | null = null;
   if (body && typeof body === "object") {
-    const b = body as { errors?: unknown; current?: unknown };
+    const b = body as { errors?: unknown; current?: unknown; code?: unknown; retry_after?: unknown };
     if (b.errors && typeof b.errors === "object") fieldErrors = b.errors as FieldErrors;
     current = b.current;
+    if (typeof b.code === "string") code = b.code;
+    if (typeof b.retry_after === "number" && Number.isFinite(b.retry_after)) retryAfter = Math.max(0, Math.ceil(b.retry_after));
   }
-  return new ApiError(res.status, message, fieldErrors, current);
+  if (retryAfter === null) retryAfter = parseRetryAfter(res.headers.get("Retry-After"));
+  return new ApiError(res.status, message, fieldErrors, current, code, retryAfter);
+}
+
+/** Retry-After as seconds (delta-seconds or an HTTP date); null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (!value) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/** "45 seconds", "3 minutes", "1 hour 5 minutes": a wait time people read at a glance. */
+export function formatWait(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 60) return s === 1 ? "1 second" : `${s} seconds`;
+  const m = Math.ceil(s / 60);
+  if (m < 60) return m === 1 ? "1 minute" : `${m} minutes`;
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  const hours = h === 1 ? "1 hour" : `${h} hours`;
+  return rest === 0 ? hours : `${hours} ${rest === 1 ? "1 minute" : `${rest} minutes`}`;
+}
+
+/** The message for a refused sign-in, unlock or code: lockout and rate limit with the wait time. */
+export function authErrorMessage(err: ApiError): string {
+  if (err.code === "locked_out") {
+    const wait = err.retryAfter ? ` Try again in ${formatWait(err.retryAfter)},` : " Try again later,";
+    return `Too many failed attempts: this account is locked.${wait} or ask an administrator to unlock it.`;
+  }
+  if (err.status === 429) {
+    return err.retryAfter
+      ? `Too many attempts. Wait ${formatWait(err.retryAfter)} and try again.`
+      : "Too many attempts. Wait a moment and try again.";
+  }
+  return err.message || "That did not work. Please try again.";
 }
 
 /** JSON request; resolves to the parsed body, throws ApiError or NetworkError. */
@@ -177,15 +266,33 @@ export async function api<T>(url: string, opts: SendOptions = {}): Promise<T> {
   const res = await send(url, opts);
   if (!res.ok) {
     const err = await toApiError(res);
-    if (err.isSessionLost) config.onSessionLost();
+    reportAuthError(err);
     throw err;
   }
   return (await safeJson(res)) as T;
 }
 
 /** Tell the app the session is gone (used by the outbox and the event client too). */
-export function reportSessionLost(): void {
-  config.onSessionLost();
+export function reportSessionLost(code: string | null = null): void {
+  config.onSessionLost(code);
+}
+
+/** Tell the app the server locked the session (401 session_locked, socket close 4423). */
+export function reportLocked(): void {
+  config.onLocked();
+}
+
+/** Routes a locked / lost session to the app; true when the error was one of those. */
+export function reportAuthError(err: ApiError): boolean {
+  if (err.isLocked) {
+    config.onLocked();
+    return true;
+  }
+  if (err.isSessionLost) {
+    config.onSessionLost(err.code);
+    return true;
+  }
+  return false;
 }
 
 // ---- Typed endpoints -------------------------------------------------------------------------
@@ -237,10 +344,77 @@ export interface EventPage {
   has_more: boolean;
 }
 
+/** The password step's answer; an older server that signs in at once answers with Me. */
+export type LoginAnswer = { status: "mfa_required" } | { status: "mfa_enrollment_required" } | Me;
+
+export interface Enrollment {
+  secret: string;
+  otpauth_uri: string;
+  /** Inline SVG markup of the QR code (shown as an <img> data: URL, never as HTML). */
+  qr_svg: string;
+}
+
+export interface MfaStatus {
+  enrolled: boolean;
+  confirmed_at: string | null;
+  recovery_codes_left: number;
+}
+
+export interface SessionInfo {
+  authenticated: boolean;
+  locked: boolean;
+  idle_timeout_seconds: number;
+  locks_at: string | null;
+  expires_at: string | null;
+  user: { id: number; username: string; full_name: string } | null;
+}
+
+export interface DeviceSession {
+  id: string | number;
+  device_id: string | null;
+  label: string;
+  user_agent: string;
+  ip: string | null;
+  created_at: string;
+  last_activity_at: string | null;
+  current: boolean;
+}
+
+export interface RevokeResult {
+  sessions_revoked: number;
+  push_subscriptions_removed: number;
+  devices_revoked: number;
+}
+
+const AUTH = "/api/v1/auth";
+
 export const endpoints = {
-  me: () => api<Me>("/api/v1/me/"),
+  me: (opts: { background?: boolean } = {}) => api<Me>("/api/v1/me/", opts),
   login: (username: string, password: string) =>
-    api<Me>("/api/v1/auth/login/", { method: "POST", body: { username, password } }),
-  logout: () => api<null>("/api/v1/auth/logout/", { method: "POST" }),
-  events: (after: number) => api<EventPage>(`/api/v1/events/?after=${encodeURIComponent(String(after))}`),
+    api<LoginAnswer>(`${AUTH}/login/`, { method: "POST", body: { username, password }, background: false }),
+  mfaVerify: (code: string) => api<Me>(`${AUTH}/mfa/verify/`, { method: "POST", body: { code }, background: false }),
+  mfaEnroll: (password?: string) =>
+    api<Enrollment>(`${AUTH}/mfa/enroll/`, { method: "POST", body: password === undefined ? {} : { password }, background: false }),
+  mfaEnrollConfirm: (code: string) =>
+    api<{ recovery_codes: string[]; me: Me }>(`${AUTH}/mfa/enroll/confirm/`, { method: "POST", body: { code }, background: false }),
+  mfaStatus: () => api<MfaStatus>(`${AUTH}/mfa/`),
+  recoveryCodes: (password: string) =>
+    api<{ recovery_codes: string[] }>(`${AUTH}/mfa/recovery-codes/`, { method: "POST", body: { password }, background: false }),
+  logout: () => api<null>(`${AUTH}/logout/`, { method: "POST" }),
+  session: () => api<SessionInfo>(`${AUTH}/session/`, { background: true }),
+  lock: () => api<null>(`${AUTH}/lock/`, { method: "POST", background: true }),
+  unlock: (password: string) => api<Me>(`${AUTH}/unlock/`, { method: "POST", body: { password }, background: false }),
+  sessions: () => api<DeviceSession[]>(`${AUTH}/sessions/`),
+  endSession: (id: string | number) =>
+    api<null>(`${AUTH}/sessions/${encodeURIComponent(String(id))}/`, { method: "DELETE", background: false }),
+  revokeUserDevices: (userId: number) =>
+    api<RevokeResult>(`/api/v1/security/users/${encodeURIComponent(String(userId))}/revoke-devices/`, {
+      method: "POST",
+      background: false,
+    }),
+  events: (after: number) => api<EventPage>(`/api/v1/events/?after=${encodeURIComponent(String(after))}`, { background: true }),
 };
+
+export function isMe(value: unknown): value is Me {
+  return !!value && typeof value === "object" && "id" in value && "roles" in value;
+}

@@ -86,19 +86,21 @@ afterEach(() => {
 function makeClient(opts: { cursors?: CursorStore; fetchPage?: (after: number) => Promise<EventPage>; onAuthLost?: () => void } = {}) {
   const fetchPage = vi.fn(opts.fetchPage ?? (async () => page([])));
   const onAuthLost = vi.fn(opts.onAuthLost ?? (() => {}));
+  const onLocked = vi.fn();
   const cursors = opts.cursors ?? memoryCursors();
   const client = new EventClient({
     userId: 7,
     cursors,
     fetchPage,
     onAuthLost,
+    onLocked,
     url: "ws://test/ws/events/",
     socketFactory: (url) => new FakeSocket(url),
     random: () => 0.5,
   });
   const seen: AppEvent[] = [];
   client.subscribe((e) => seen.push(e));
-  return { client, fetchPage, onAuthLost, cursors, seen };
+  return { client, fetchPage, onAuthLost, onLocked, cursors, seen };
 }
 
 describe("event client", () => {
@@ -205,6 +207,43 @@ describe("event client", () => {
     expect(onAuthLost).toHaveBeenCalledTimes(1);
     expect(FakeSocket.all).toHaveLength(1);
     expect(client.state.value).toBe("auth_lost");
+  });
+
+  it("treats 4423 as a locked session: reports it, no reconnect; after unlock it resumes from its cursor", async () => {
+    const cursors = memoryCursors({ 7: 3 });
+    const { client, onAuthLost, onLocked, fetchPage } = makeClient({ cursors });
+    await client.start();
+    latest().open();
+    latest().event(4);
+    await flush();
+    latest().serverClose(4423);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(onLocked).toHaveBeenCalledTimes(1);
+    expect(onAuthLost).not.toHaveBeenCalled();
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(client.state.value).toBe("locked");
+    // Unlocked: started again, it says hello from the last cursor and resyncs from it.
+    fetchPage.mockClear();
+    await client.start();
+    latest().open();
+    await flush();
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(latest().sentOfType("hello")[0]).toMatchObject({ after: 4 });
+    expect(fetchPage).toHaveBeenCalledWith(4);
+    client.stop();
+  });
+
+  it("treats a 401 session_locked from the REST resync as locked, not lost", async () => {
+    const { client, onAuthLost, onLocked } = makeClient({
+      fetchPage: async () => {
+        throw new ApiError(401, "Locked", {}, undefined, "session_locked");
+      },
+    });
+    await client.start();
+    latest().open();
+    await flush();
+    expect(onLocked).toHaveBeenCalledTimes(1);
+    expect(onAuthLost).not.toHaveBeenCalled();
   });
 
   it("treats a 403 from the REST resync as a lost session", async () => {

@@ -12,6 +12,8 @@ import type { CursorStore } from "./userdata";
  * - no frame for 45 s → the socket is treated as dead and replaced;
  * - a `welcome` whose cursor is below ours means the server's stream was reset: adopt its cursor;
  * - close code 4401 → session gone: tell the app, never reconnect;
+ * - close code 4423 → session idle-locked: tell the app, no reconnect until it starts us again
+ *   (after unlock), which replays from the cursor;
  * - any other close → reconnect with exponential backoff and jitter, capped at 30 s.
  */
 
@@ -23,7 +25,7 @@ export interface AppEvent {
   data: Record<string, unknown>;
 }
 
-export type ConnectionState = "idle" | "connecting" | "open" | "closed" | "auth_lost";
+export type ConnectionState = "idle" | "connecting" | "open" | "closed" | "auth_lost" | "locked";
 
 /** The subset of the browser WebSocket the client uses (so tests can pass a fake). */
 export interface SocketLike {
@@ -42,6 +44,8 @@ export interface EventClientOptions {
   cursors: CursorStore;
   fetchPage: (after: number) => Promise<EventPage>;
   onAuthLost: () => void;
+  /** Close code 4423 or a REST 401 session_locked; optional (without it, treated as lost). */
+  onLocked?: () => void;
   url?: string;
   socketFactory?: SocketFactory;
   random?: () => number;
@@ -55,6 +59,7 @@ export interface EventClientOptions {
 
 const OPEN = 1;
 export const CLOSE_UNAUTHENTICATED = 4401;
+export const CLOSE_LOCKED = 4423;
 
 type ServerFrame =
   | { type: "event"; cursor: number; id: string; event_type: string; created_at: string; data?: Record<string, unknown> }
@@ -94,6 +99,7 @@ export class EventClient {
       baseBackoffMs: 1_000,
       maxBackoffMs: 30_000,
       device: () => Promise.resolve(null),
+      onLocked: options.onAuthLost,
       ...options,
     } as Required<EventClientOptions>;
   }
@@ -122,7 +128,7 @@ export class EventClient {
     const ws = this.ws;
     this.ws = null;
     if (ws) ws.close(1000, "client stopped");
-    if (this.state.value !== "auth_lost") this.state.set("idle");
+    if (this.state.value !== "auth_lost" && this.state.value !== "locked") this.state.set("idle");
   }
 
   /** Skip the backoff wait (e.g. the browser says it is back online). */
@@ -170,6 +176,10 @@ export class EventClient {
       this.clearTimers();
       if (ev.code === CLOSE_UNAUTHENTICATED) {
         this.authLost();
+        return;
+      }
+      if (ev.code === CLOSE_LOCKED) {
+        this.locked();
         return;
       }
       if (this.stopped) return;
@@ -265,7 +275,8 @@ export class EventClient {
           }
         } while (this.resyncAgain && !this.stopped);
       } catch (e) {
-        if (e instanceof ApiError && e.isSessionLost) this.authLost();
+        if (e instanceof ApiError && e.isLocked) this.locked();
+        else if (e instanceof ApiError && e.isSessionLost) this.authLost();
         // Network errors: the socket's next reconnect resyncs again.
       } finally {
         this.resyncing = null;
@@ -282,6 +293,16 @@ export class EventClient {
     ws?.close(1000, "session ended");
     this.state.set("auth_lost");
     this.o.onAuthLost();
+  }
+
+  private locked(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000, "session locked");
+    this.state.set("locked");
+    this.o.onLocked();
   }
 
   private sendFrame(frame: object): void {

@@ -143,6 +143,56 @@ describe("outbox replay", () => {
     expect((await box.list()).every((i) => i.status === "pending")).toBe(true);
   });
 
+  it("keeps every write when the session is locked, and sends them after unlock", async () => {
+    let locked = true;
+    const calls: string[] = [];
+    const onLocked = vi.fn();
+    const { box, onSessionLost } = makeOutbox(
+      async (url) => {
+        calls.push(url);
+        return locked ? json(401, { message: "Session locked", errors: {}, code: "session_locked" }) : json(201, {});
+      },
+      { onLocked },
+    );
+    await queueThree(box);
+    const result = await box.replay();
+    expect(result.stopped).toBe("session");
+    expect(onLocked).toHaveBeenCalledTimes(1);
+    expect(onSessionLost).not.toHaveBeenCalled();
+    const kept = await box.list();
+    expect(kept).toHaveLength(3);
+    expect(kept.every((i) => i.status === "pending")).toBe(true);
+    locked = false;
+    expect(await box.replay()).toEqual({ sent: 3, rejected: 0, stopped: null });
+    expect(calls).toEqual(["/api/v1/a/", "/api/v1/a/", "/api/v1/b/", "/api/v1/c/"]);
+  });
+
+  it("keeps writes after the 12-hour limit and says why", async () => {
+    const { box, onSessionLost } = makeOutbox(async () => json(401, { message: "Expired", errors: {}, code: "session_expired" }));
+    await queueThree(box);
+    await box.replay();
+    expect(onSessionLost).toHaveBeenCalledWith("session_expired");
+    expect(await box.list()).toHaveLength(3);
+  });
+
+  it("replays in the background: X-Background on every replayed write", async () => {
+    const headers: Array<Record<string, string>> = [];
+    configureApi({
+      fetch: async (_url, init) => {
+        headers.push({ ...(init?.headers as Record<string, string>) });
+        return json(201, {});
+      },
+      userActive: () => true,
+    });
+    document.cookie = "csrftoken=tok";
+    const { box } = makeOutbox(send);
+    await queueThree(box);
+    await box.replay();
+    document.cookie = "csrftoken=; expires=Thu, 01 Jan 1970 00:00:00 GMT";
+    expect(headers).toHaveLength(3);
+    expect(headers.every((h) => h["X-Background"] === "1")).toBe(true);
+  });
+
   it("replays only the signed-in user's writes", async () => {
     let user = 7;
     const calls: string[] = [];

@@ -1,5 +1,5 @@
 import type { IDBPDatabase } from "idb";
-import { NetworkError, isSessionLostStatus, send as defaultSend, toApiError, type SendOptions } from "./api";
+import { NetworkError, send as defaultSend, toApiError, type SendOptions } from "./api";
 import { appDB, type AppDB, type OutboxItem } from "./db";
 import { Observable } from "./observable";
 
@@ -11,7 +11,7 @@ import { Observable } from "./observable";
  * - no HTTP answer → keep the item and stop this round (later items wait behind it);
  * - 2xx → remove;
  * - 4xx → mark "rejected" with the server's message (the person must see it) and go on;
- *   except 401/403-session-lost, 408, 425 and 429, which are not about the write: keep and stop;
+ *   except 401/403-session-lost or locked, 408, 425 and 429, which are not about the write: keep and stop;
  * - 5xx → keep and stop.
  * Each item's client UUID goes out as `Idempotency-Key`, so a write that reached the server but
  * whose answer was lost is applied once when replayed.
@@ -38,7 +38,10 @@ export interface OutboxDeps {
   send: (url: string, opts: SendOptions) => Promise<Response>;
   /** The signed-in user; writes are stored and replayed per user. */
   userId: () => number | null;
-  onSessionLost: () => void;
+  /** `code`: the server's reason when it gave one (`session_expired`). */
+  onSessionLost: (code: string | null) => void;
+  /** 401 `session_locked`: the items stay and replay after unlock. */
+  onLocked?: () => void;
   /** Ask the browser for a Background Sync (Chromium only); optional. */
   requestBackgroundSync?: () => void;
   now?: () => Date;
@@ -57,7 +60,8 @@ export class Outbox {
 
   private running: Promise<ReplayResult> | null = null;
   private again = false;
-  private readonly deps: Required<Omit<OutboxDeps, "requestBackgroundSync">> & Pick<OutboxDeps, "requestBackgroundSync">;
+  private readonly deps: Required<Omit<OutboxDeps, "requestBackgroundSync" | "onLocked">> &
+    Pick<OutboxDeps, "requestBackgroundSync" | "onLocked">;
 
   constructor(deps: OutboxDeps) {
     this.deps = {
@@ -176,7 +180,8 @@ export class Outbox {
     const seq = item.seq as number;
     let res: Response;
     try {
-      const opts: SendOptions = { method: item.method, idempotencyKey: item.id };
+      // Replay is automatic: it must not keep the session from locking (X-Background).
+      const opts: SendOptions = { method: item.method, idempotencyKey: item.id, background: true };
       if (item.body !== null && item.body !== undefined) opts.body = item.body;
       res = await this.deps.send(item.url, opts);
     } catch (e) {
@@ -193,8 +198,13 @@ export class Outbox {
       await db.put("outbox", { ...item, last_error: err.message, last_status: res.status });
       return "server";
     }
-    if (isSessionLostStatus(res.status, err.message)) {
-      this.deps.onSessionLost();
+    if (err.isLocked) {
+      if (this.deps.onLocked) this.deps.onLocked();
+      else this.deps.onSessionLost(err.code);
+      return "session";
+    }
+    if (err.isSessionLost) {
+      this.deps.onSessionLost(err.code);
       return "session";
     }
     if (TRANSIENT_4XX.has(res.status)) {
@@ -252,6 +262,10 @@ export function requestBackgroundSync(): void {
     });
 }
 
-export function createOutbox(userId: () => number | null, onSessionLost: () => void): Outbox {
-  return new Outbox({ db: appDB, send: defaultSend, userId, onSessionLost, requestBackgroundSync });
+export function createOutbox(
+  userId: () => number | null,
+  onSessionLost: (code: string | null) => void,
+  onLocked: () => void,
+): Outbox {
+  return new Outbox({ db: appDB, send: defaultSend, userId, onSessionLost, onLocked, requestBackgroundSync });
 }

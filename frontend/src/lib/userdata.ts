@@ -35,13 +35,16 @@ export async function cachePut(userId: number, key: string, value: unknown, db: 
   await (await db()).put("cache", { user_id: userId, key, value, saved_at: new Date().toISOString() });
 }
 
-/** Deletes the user's cache and cursor (not the outbox: that is an explicit choice). */
-export async function clearUserData(userId: number, db: DBGetter = appDB): Promise<void> {
+/**
+ * Deletes the user's cache and cursor (not the outbox: that is an explicit choice). `keep` spares
+ * cache rows by key: after the 12-hour limit the person's unsent drafts stay for their next sign-in.
+ */
+export async function clearUserData(userId: number, db: DBGetter = appDB, keep?: (key: string) => boolean): Promise<void> {
   const conn = await db();
   const tx = conn.transaction(["cache", "cursors"], "readwrite");
   let cursor = await tx.objectStore("cache").index("by_user").openCursor(userId);
   while (cursor) {
-    await cursor.delete();
+    if (!keep?.(cursor.value.key)) await cursor.delete();
     cursor = await cursor.continue();
   }
   await tx.objectStore("cursors").delete(userId);

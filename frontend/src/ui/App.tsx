@@ -2,12 +2,13 @@ import { useEffect, useRef } from "preact/hooks";
 import { HOMES, SIGN_IN, currentPath, extraLinksForRoles, homeForRoles, homesForRoles, navigate } from "../lib/routes";
 import { session } from "../lib/session";
 import { EmptyHome } from "../screens/EmptyHome";
+import { LockScreen } from "../screens/LockScreen";
 import { OutboxScreen } from "../screens/OutboxScreen";
 import { SignIn } from "../screens/SignIn";
 import { Board } from "../screens/board/Board";
 import { DispatchConsole } from "../screens/dispatch/DispatchConsole";
 import { TeamScreen } from "../screens/team/TeamScreen";
-import { Lazy, loadEncounterRoutes, loadFollowups } from "../screens/encounter/Lazy";
+import { Lazy, loadEncounterRoutes, loadFollowups, loadSecurity } from "../screens/encounter/Lazy";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { Header } from "./Header";
 import { useObservable } from "./hooks";
@@ -42,6 +43,18 @@ export function App() {
     );
   }
 
+  if (s.status === "locked") {
+    // Only the lock screen is rendered: every screen (and the data it held) is unmounted.
+    return (
+      <>
+        <Header me={null} />
+        <main id="main" ref={mainRef} tabIndex={-1}>
+          <LockScreen user={s.user} />
+        </main>
+      </>
+    );
+  }
+
   if (s.status === "signed_out") {
     return (
       <>
@@ -66,6 +79,8 @@ export function App() {
     screen = null;
   } else if (path === "/outbox") {
     screen = <OutboxScreen />;
+  } else if (path === "/security") {
+    screen = <Lazy load={loadSecurity} props={{ me }} />;
   } else if (path === "/followups" && extras.some((l) => l.path === path)) {
     screen = <Lazy load={loadFollowups} props={{ me }} />;
   } else if (home && !homes.includes(home)) {

@@ -35,6 +35,9 @@ export function Header({ me }: { me: Me | null }) {
       {me && (
         <div class="user">
           <span class="user-name">{me.full_name || me.username}</span>
+          <a class="btn btn-secondary" href="/security">
+            Security
+          </a>
           <button type="button" class="btn btn-secondary" onClick={() => void onSignOut(false)} disabled={busy}>
             Sign out
           </button>

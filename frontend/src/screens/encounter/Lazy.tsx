@@ -31,3 +31,4 @@ export function Lazy<P extends object>({ load, props }: { load: () => Promise<Co
 
 export const loadEncounterRoutes = () => import("./EncounterRoutes").then((m) => m.EncounterRoutes);
 export const loadFollowups = () => import("../followups/FollowupsScreen").then((m) => m.FollowupsScreen);
+export const loadSecurity = () => import("../security/SecurityScreen").then((m) => m.SecurityScreen);
