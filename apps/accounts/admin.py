@@ -7,7 +7,11 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from apps.security.mfa import mfa_reset
 
 from .models import ApiKey, User
 from .roles import ALL_ROLES, Role
@@ -21,7 +25,7 @@ class UserChangeWithRoles(UserChangeForm[User]):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin[User]):
     form = UserChangeWithRoles
-    list_display = ["username", "first_name", "last_name", "role_list", "is_active", "last_login"]
+    list_display = ["username", "first_name", "last_name", "role_list", "mfa_enrolled", "is_active", "last_login"]
     list_filter = ["groups", "is_active", "is_staff"]
     search_fields = ["username", "first_name", "last_name", "email"]
     fieldsets = (
@@ -31,12 +35,33 @@ class UserAdmin(BaseUserAdmin[User]):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
 
+    actions = ["reset_mfa"]
+
     @admin.display(description="roles")
     def role_list(self, obj: User) -> str:
         return ", ".join(sorted(obj.roles))
 
+    @admin.display(description="MFA", boolean=True, ordering="has_mfa")
+    def mfa_enrolled(self, obj: User) -> bool:
+        return bool(getattr(obj, "has_mfa", False))
+
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).prefetch_related("groups")
+        confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).prefetch_related("groups").annotate(has_mfa=Exists(confirmed))
+
+    @admin.action(
+        description="Reset MFA (the person sets up a new authenticator at the next sign-in)", permissions=["change"]
+    )
+    def reset_mfa(self, request: HttpRequest, queryset: Any) -> None:
+        count = 0
+        for user in queryset:
+            mfa_reset(user=user, by=request.user, request=request)
+            count += 1
+        self.message_user(
+            request,
+            f"MFA reset for {count} person(s): their authenticator and recovery codes no longer work; "
+            "they set up a new authenticator when they next sign in.",
+        )
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
