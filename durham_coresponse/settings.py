@@ -468,14 +468,20 @@ SECURITY_RATE_WRITE = os.environ.get("SECURITY_RATE_WRITE", "120/min")
 SECURITY_APIKEY_ROTATION_GRACE_SECONDS = int(os.environ.get("SECURITY_APIKEY_ROTATION_GRACE_SECONDS", "14400"))
 # Signed requests: timestamps older/newer than this are refused; seen signatures are kept 2x as long.
 SECURITY_SIGNATURE_MAX_AGE_SECONDS = int(os.environ.get("SECURITY_SIGNATURE_MAX_AGE_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE["security-signature-nonce-purge"] = {
+    "task": "accounts.signature_nonce_purge",
+    "schedule": 300.0,
+    "options": {"expires": 290},
+}
 
 # --- Security: sessions (part A2; apps.security.sessions / middleware) -----------------------------
 # CJIS-style session rules (DOMAIN.md §6): a signed-in session locks after this long without activity
 # (requests with X-Background: 1 do not count) and ends this long after sign-in, whatever the activity.
 SECURITY_IDLE_LOCK_SECONDS = int(os.environ.get("SECURITY_IDLE_LOCK_SECONDS", "1800"))
 SECURITY_SESSION_MAX_SECONDS = int(os.environ.get("SECURITY_SESSION_MAX_SECONDS", str(SESSION_COOKIE_AGE)))
-# The cookie never outlives the session rule (the rule is enforced on the server either way).
-SESSION_COOKIE_AGE = SECURITY_SESSION_MAX_SECONDS
+# The Django session (and its cookie) lives an hour past the rule, so a late request meets the rule
+# (401 session_expired, audited) instead of a session that silently vanished; the rule ends it.
+SESSION_COOKIE_AGE = SECURITY_SESSION_MAX_SECONDS + 3600
 # Activity is written to the session record at most this often (the lock may come this much early).
 SECURITY_ACTIVITY_WRITE_SECONDS = int(os.environ.get("SECURITY_ACTIVITY_WRITE_SECONDS", "30"))
 # Wrong passwords on the lock screen after which the session ends (each also counts toward lockout).

@@ -104,4 +104,6 @@ class SessionRulesMiddleware:
             sessions.session_touch(row=row, now=now)
         if row.device_id is None and (device := sessions.parse_device_id(request.META.get(DEVICE_HEADER))):
             sessions.session_attach_device(row=row, device_id=device)
+        if not row.user_agent or row.ip is None:
+            sessions.session_describe(row=row, request=request)
         return self.get_response(request)

@@ -237,6 +237,21 @@ def session_attach_device(*, row: UserSession, device_id: uuid.UUID) -> bool:
     return bool(updated)
 
 
+def session_describe(*, row: UserSession, request: HttpRequest) -> None:
+    """Fill the user agent, label and address from a request when the sign-in had none (a sign-in
+    made outside a browser request, such as the test client's ``force_login``)."""
+    changes: dict[str, Any] = {}
+    agent = str(request.META.get("HTTP_USER_AGENT", ""))[:300]
+    if not row.user_agent and agent:
+        changes.update(user_agent=agent, label=label_from_user_agent(agent)[:100])
+    if row.ip is None and (ip := client_ip(request)):
+        changes["ip"] = ip
+    if changes:
+        UserSession.objects.filter(pk=row.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(row, name, value)
+
+
 def _delete_django_sessions(keys: Iterable[str]) -> None:
     keys = [k for k in keys if k]
     if not keys:
