@@ -173,6 +173,8 @@ class CadIncidentApi(APIView):
 
     authentication_classes = [ApiKeyAuthentication]
     permission_classes: list[Any] = []
+    api_key_scope = "cad:intake"  # a key without it is a 403 (apps.accounts.authentication)
+    throttle_scope = "cad"  # SECURITY_RATE_CAD per key (apps.security.throttles)
 
     class Output(serializers.Serializer[Any]):
         id = serializers.IntegerField()

@@ -28,7 +28,7 @@ def test_an_admin_creates_an_api_key_and_sees_the_secret_once(
     service = make_user("cad-integration", "dispatcher")
     response = admin_browser.post(
         "/admin/accounts/apikey/add/",
-        {"name": "Durham CAD", "user": service.pk, "revoked_at_0": "", "revoked_at_1": ""},
+        {"name": "Durham CAD", "user": service.pk, "scopes": ["api:read"]},
         follow=True,
     )
     page = response.content.decode()

@@ -27,7 +27,7 @@ def service_user(make_user: Callable[..., Any]) -> Any:
 
 @pytest.fixture
 def key_and_secret(service_user: Any) -> tuple[ApiKey, str]:
-    return ApiKey.generate(name="Durham CAD", user=service_user)
+    return ApiKey.generate(name="Durham CAD", user=service_user, scopes=["api:read", "api:write"])
 
 
 def call_me(header: str | None) -> Any:
@@ -47,7 +47,7 @@ def test_the_right_key_authenticates_as_its_service_user(key_and_secret: tuple[A
 
 def test_an_api_key_client_can_write_without_a_csrf_token(make_user: Callable[..., Any]) -> None:
     sup = make_user("svc-sup", "supervisor")
-    _, sup_secret = ApiKey.generate(name="scheduler", user=sup)
+    _, sup_secret = ApiKey.generate(name="scheduler", user=sup, scopes=["api:write"])
     client = APIClient(enforce_csrf_checks=True)
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {sup_secret}")
     # Reaches validation (400), not a CSRF refusal (403).
@@ -130,8 +130,9 @@ def test_a_used_key_records_when_at_most_once_a_minute(key_and_secret: tuple[Api
 
 def test_create_api_key_prints_a_working_key_once_and_stores_only_its_hash() -> None:
     out = StringIO()
-    call_command("create_api_key", "--name", "Durham CAD", stdout=out)
-    secret = out.getvalue().strip()
+    call_command("create_api_key", "--name", "Durham CAD", "--scope", "api:read", stdout=out)
+    secret, signing_line = out.getvalue().strip().splitlines()
+    assert signing_line.startswith("signing secret: ")
     key = ApiKey.objects.get()
     assert key.user.username == "cad-integration"
     assert not key.user.has_usable_password()
