@@ -13,7 +13,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.security.mfa import mfa_reset
 
-from .models import ApiKey, User
+from .apikeys import IssuedKey, apikey_create, apikey_revoke, apikey_rotate
+from .models import ApiKey, ApiKeyScope, User
 from .roles import ALL_ROLES, Role
 from .services import user_set_roles
 
@@ -75,31 +76,89 @@ class UserAdmin(BaseUserAdmin[User]):
             user_set_roles(user=obj, roles=form.cleaned_data["roles"])
 
 
+class ApiKeyForm(forms.ModelForm[ApiKey]):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKeyScope.choices,
+        required=True,
+        initial=[ApiKeyScope.CAD_INTAKE],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What this key may call. The CAD needs only CAD intake.",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "user", "scopes", "requires_signature", "revoked_at"]
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
-    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["prefix", "created_at", "last_used_at"]
-    fields = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
-    actions = ["revoke"]
+    """Keys are created, rotated and revoked through apps.accounts.apikeys (audited); the secret and the
+    signing secret are shown once in a message, never again."""
+
+    form = ApiKeyForm
+    list_display = ["name", "prefix", "user", "scope_list", "requires_signature", "last_used_at", "revoked_at"]
+    list_filter = ["requires_signature", ("revoked_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["prefix", "created_at", "rotated_at", "previous_valid_until", "last_used_at", "revoked_at"]
+    fields = [
+        "name",
+        "user",
+        "scopes",
+        "requires_signature",
+        "prefix",
+        "created_at",
+        "rotated_at",
+        "previous_valid_until",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["rotate", "rotate_now", "revoke"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes or [])
+
+    def _show_once(self, request: HttpRequest, what: str, issued: IssuedKey) -> None:
+        self.message_user(
+            request,
+            f"{what} Copy it now, it is not shown again: {issued.secret} (signing secret: {issued.signing_secret})",
+            level=messages.WARNING,
+        )
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
-        key, secret = ApiKey.generate(name=obj.name, user=obj.user)
-        obj.pk = key.pk
-        obj.prefix = key.prefix
-        obj.hashed_secret = key.hashed_secret
-        obj.created_at = key.created_at
-        self.message_user(
-            request, f"API key created. Copy it now, it is not shown again: {secret}", level=messages.WARNING
+        issued = apikey_create(
+            name=obj.name,
+            user=obj.user,
+            scopes=list(form.cleaned_data["scopes"]),
+            requires_signature=obj.requires_signature,
+            by=request.user,
+            request=request,
         )
+        obj.pk = issued.key.pk
+        obj.prefix = issued.key.prefix
+        obj.created_at = issued.key.created_at
+        self._show_once(request, "API key created.", issued)
+
+    def _rotate(self, request: HttpRequest, queryset: Any, grace_seconds: int | None) -> None:
+        for key in queryset.filter(revoked_at__isnull=True):
+            issued = apikey_rotate(key=key, grace_seconds=grace_seconds, by=request.user, request=request)
+            until = issued.key.previous_valid_until
+            old = f"The old secret works until {until:%Y-%m-%d %H:%M} UTC." if until else "The old secret stopped."
+            self._show_once(request, f"{key.name} rotated. {old}", issued)
+
+    @admin.action(description="Rotate selected keys (old secret works for the grace period)")
+    def rotate(self, request: HttpRequest, queryset: Any) -> None:
+        self._rotate(request, queryset, None)
+
+    @admin.action(description="Rotate selected keys now (old secret stops at once: leaked key)")
+    def rotate_now(self, request: HttpRequest, queryset: Any) -> None:
+        self._rotate(request, queryset, 0)
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
-        from django.utils import timezone
-
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = sum(apikey_revoke(key=key, by=request.user, request=request) for key in queryset)
         self.message_user(request, f"{count} key(s) revoked.")
 
 
