@@ -398,9 +398,30 @@ class PasswordChangeApi(APIView):
             raise Invalid("Choose a stronger password.", errors={"new_password": list(exc.messages)}) from None
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        update_session_auth_hash(request._request, user)
-        record(Kind.PASSWORD_CHANGED, request=request, user=user)
+        ended = _end_other_sessions(request, user)
+        record(Kind.PASSWORD_CHANGED, request=request, user=user, other_sessions_ended=ended)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _end_other_sessions(request: Request, user: User) -> int:
+    """After a password change: keep this session (new key, new auth hash), end every other one at
+    once (their sockets close), instead of waiting for Django's auth-hash check on their next request."""
+    from apps.security import sessions
+    from apps.security.models import UserSession
+
+    django_request = request._request
+    current = sessions.current_row(django_request)
+    update_session_auth_hash(django_request, user)  # cycles this session's key
+    if current is not None:
+        UserSession.objects.filter(pk=current.pk).update(session_key=django_request.session.session_key or "")
+    others = UserSession.objects.filter(user=user, ended_at__isnull=True)
+    if current is not None:
+        others = others.exclude(pk=current.pk)
+    ended = 0
+    for row_id in list(others.values_list("pk", flat=True)):
+        if sessions.session_end(session_id=row_id, reason=UserSession.EndReason.REVOKED) is not None:
+            ended += 1
+    return ended
 
 
 class LogoutApi(APIView):
