@@ -13,6 +13,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 
 from durham_coresponse.celery import app as celery_app
 
@@ -80,3 +81,14 @@ def spa_index(request: HttpRequest) -> HttpResponseBase:
     response = HttpResponse(index.read_bytes(), content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponseBase:
+    """404 for a URL no route matches: the API's JSON error shape under /api/, Django's page elsewhere.
+
+    An API client (the PWA's outbox, the CAD) reads every error as JSON, also for a malformed id in
+    the path (``/api/v1/incidents/abc/``), which no route matches.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": "Not found.", "errors": {}}, status=404)
+    return page_not_found(request, exception or Exception("Not found"))
