@@ -163,6 +163,15 @@ class IncidentOutput(serializers.Serializer[Any]):
     assignment = serializers.SerializerMethodField()
     access = serializers.SerializerMethodField()
 
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        # Fields a tier may remove (to_representation) are optional in the OpenAPI schema, so a
+        # client (and the schema conformance check) knows an officer or analyst gets fewer keys.
+        for name in access.IDENTITY_FIELDS | access.DEIDENTIFIED_HIDDEN:
+            if name in fields:
+                fields[name].required = False
+        return fields
+
     def _tier(self, incident: Incident) -> str:
         base = self.context.get("base_tier")
         if base == access.OFFICER:
@@ -279,6 +288,8 @@ class IncidentListApi(APIView):
     def get_permissions(self) -> list[Any]:
         return [DISPATCHERS() if self.request.method == "POST" else READERS()]
 
+    pagination_class = Pagination  # the schema documents the page envelope (count/next/previous/results)
+
     @extend_schema(parameters=[Filters], responses=IncidentOutput(many=True))
     def get(self, request: Request) -> Response:
         user = request_user(request)
@@ -389,6 +400,7 @@ class IncidentBoardApi(APIView):
     """Open incidents by priority (highest first) and age (oldest first), with their assignment state."""
 
     permission_classes = [DISPATCHERS]
+    pagination_class = Pagination
 
     @extend_schema(responses=IncidentOutput(many=True))
     def get(self, request: Request) -> Response:

@@ -31,6 +31,8 @@ class ReminderListApi(APIView):
         subject_type = serializers.CharField()
         subject_id = serializers.CharField()
 
+    pagination_class = Pagination  # the schema documents the page envelope (count/next/previous/results)
+
     @extend_schema(parameters=[Filters], responses=Output(many=True))
     def get(self, request: Request) -> Response:
         filters = self.Filters(data=request.query_params)

@@ -90,6 +90,8 @@ class ShiftListApi(APIView):
         roles = SHIFT_WRITERS if self.request.method == "POST" else tuple(ALL_ROLES)
         return [HasRole.of(*roles)()]
 
+    pagination_class = Pagination  # the schema documents the page envelope (count/next/previous/results)
+
     @extend_schema(parameters=[Filters], responses=ShiftOutput(many=True))
     def get(self, request: Request) -> Response:
         filters = self.Filters(data=request.query_params)
