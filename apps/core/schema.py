@@ -63,8 +63,11 @@ def _error_codes(method: str, operation: dict[str, Any]) -> list[str]:
     codes = ["401", "403", "429"]
     if operation.get("requestBody") or any(p.get("in") == "query" for p in params) or method in _WRITE_METHODS:
         codes.append("400")
-    if any(p.get("in") == "path" for p in params) or method in _WRITE_METHODS:
-        codes.append("404")  # a write may name an object (by id in its body) this user may not see
+    if (
+        any(p.get("in") == "path" or p.get("name") == "page" for p in params)  # a page past the end: 404
+        or method in _WRITE_METHODS  # a write may name an object (by id in its body) this user may not see
+    ):
+        codes.append("404")
     if method in _WRITE_METHODS:
         codes += ["409", "422"]
     return sorted(codes)
@@ -86,6 +89,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
+            for code, response in responses.items():
+                # An error a view declares with only a description (e.g. 503) has the one error shape.
+                if code[:1] in {"4", "5"} and "content" not in response:
+                    response["content"] = {"application/json": {"schema": ref}}
             for code in _error_codes(method, operation):
                 responses.setdefault(
                     code, {"content": {"application/json": {"schema": ref}}, "description": ERROR_DESCRIPTIONS[code]}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -118,7 +118,7 @@ class VapidPublicKeyApi(APIView):
     class Output(serializers.Serializer[dict[str, str]]):
         public_key = serializers.CharField()
 
-    @extend_schema(responses=Output)
+    @extend_schema(responses={200: Output, 503: OpenApiResponse(description="Web Push is not configured.")})
     def get(self, request: Request) -> Response:
         try:
             _private, public = vapid_keys()
