@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -109,6 +109,13 @@ class PersonUpdateInput(PersonInput):
     revision = serializers.IntegerField(min_value=1)
 
 
+class PersonMatchOutput(PersonOutput):
+    score = serializers.FloatField(help_text="Name similarity, 0 to 1.")
+
+    class Meta(PersonOutput.Meta):
+        fields = [*PersonOutput.Meta.fields, "score"]
+
+
 class PersonListApi(APIView):
     permission_classes = [HasRole.of(*PERSON_READERS)]
 
@@ -116,7 +123,11 @@ class PersonListApi(APIView):
         q = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         dob = serializers.DateField(required=False, allow_null=True, default=None)
 
-    @extend_schema(operation_id="clinical_persons_search", parameters=[SearchInput], responses=PersonOutput(many=True))
+    @extend_schema(
+        operation_id="clinical_persons_search",
+        parameters=[SearchInput],
+        responses=inline_serializer("PersonSearch", {"results": PersonMatchOutput(many=True)}),
+    )
     def get(self, request: Request) -> Response:
         params = _parse(self.SearchInput, request.query_params.dict(), strict=False)
         matches = selectors.person_search(actor=_actor(request), q=params["q"], dob=params["dob"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -155,7 +155,7 @@ class AgencyListApi(APIView):
             model = Agency
             fields = ["id", "name", "type", "phone", "email", "address", "hours"]
 
-    @extend_schema(responses=Output(many=True))
+    @extend_schema(responses=inline_serializer("AgencyList", {"results": Output(many=True)}))
     def get(self, request: Request) -> Response:
         return Response({"results": self.Output(Agency.objects.filter(is_active=True), many=True).data})
 
