@@ -83,6 +83,7 @@ def django_setup(database_url: str, redis_url: str) -> None:
 def prepare(clients: int, offers: int) -> dict[str, Any]:
     """N/2 teams of officer + clinician on duty now, 10 dispatchers, ``offers`` open incidents, a
     session for each user; an empty event log. Through the services where there is one."""
+    from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.core.management import call_command
@@ -94,6 +95,8 @@ def prepare(clients: int, offers: int) -> dict[str, Any]:
     from apps.incidents.models import Assignment, Incident, TimelineEntry
     from apps.incidents.services import incident_create
     from apps.realtime.models import Event, EventStream
+    from apps.security.models import UserSession
+    from apps.security.sessions import SESSION_ID_KEY
     from apps.shifts.models import Shift, ShiftMember
     from apps.shifts.services import MemberSpec, shift_create
     from apps.teams.models import Team, TeamMembership
@@ -179,17 +182,25 @@ def prepare(clients: int, offers: int) -> dict[str, Any]:
     EventStream.objects.all().delete()
 
     Session.objects.filter(session_key__startswith="bench").delete()
+    UserSession.objects.filter(session_key__startswith="bench").delete()
     store = SessionStore()
     expire = timezone.now() + dt.timedelta(hours=2)
     sessions = []
     keys: dict[str, str] = {}
+    # Each session has its security record (apps.security.sessions), as a sign-in would make it.
+    records = UserSession.objects.bulk_create(
+        [UserSession(user=user, session_key=f"bench{user.pk:028d}"[:40], label="bench") for user in users.values()],
+        batch_size=1000,
+    )
+    record_of = {r.user_id: r.pk for r in records}
     for name, user in users.items():
         key = f"bench{user.pk:028d}"[:40]
         keys[name] = key
         data = {
             "_auth_user_id": str(user.pk),
-            "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+            "_auth_user_backend": settings.AUTHENTICATION_BACKENDS[0],
             "_auth_user_hash": user.get_session_auth_hash(),
+            SESSION_ID_KEY: record_of[user.pk],
         }
         sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
     Session.objects.bulk_create(sessions, batch_size=1000)

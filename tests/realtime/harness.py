@@ -182,6 +182,7 @@ class Client:
     received_at: list[float] = field(default_factory=list)
     connects: int = 0
     closes: list[int] = field(default_factory=list)
+    closed_at: list[float] = field(default_factory=list)  # time.time() of each close, as ``closes``
     ack: bool = True
     _stop: bool = False
     connected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -226,6 +227,7 @@ class Client:
             except Exception as exc:  # refused while a server restarts, closed by a dying server ...
                 code = getattr(getattr(exc, "rcvd", None), "code", None)
                 self.closes.append(int(code) if code else 0)
+                self.closed_at.append(time.time())
                 if code == 4401:
                     return
             self.connected.clear()
