@@ -10,6 +10,7 @@ from zxcvbn import zxcvbn
 
 # zxcvbn's frequency lists: the passwords list is built from leaked-password corpora.
 _KNOWN_PASSWORDS = "passwords"
+_MAX_CHECKED = 72
 
 
 class ZxcvbnValidator:
@@ -26,14 +27,16 @@ class ZxcvbnValidator:
             for name in ("username", "first_name", "last_name", "email")
             if getattr(user, name, "")
         ]
-        # zxcvbn is slow on very long input and gains nothing past 100 characters.
-        result = zxcvbn(password[:100], user_inputs=inputs)
+        # zxcvbn refuses input over 72 characters (ValueError) and is slow on long input; a password
+        # whose first 72 characters are strong is strong.
+        checked = password[:_MAX_CHECKED]
+        result = zxcvbn(checked, user_inputs=inputs, max_length=_MAX_CHECKED)
         for match in result.get("sequence", []):
             if (
                 match.get("pattern") == "dictionary"
                 and match.get("dictionary_name") == _KNOWN_PASSWORDS
                 and match.get("i") == 0
-                and match.get("j") == len(password[:100]) - 1
+                and match.get("j") == len(checked) - 1
             ):
                 raise ValidationError(
                     "This password is on lists of commonly used and leaked passwords.",
