@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.security.admin import revoke_user_devices
 from apps.security.mfa import mfa_reset
 
 from .apikeys import IssuedKey, apikey_create, apikey_revoke, apikey_rotate
@@ -36,7 +37,7 @@ class UserAdmin(BaseUserAdmin[User]):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
 
-    actions = ["reset_mfa"]
+    actions = ["reset_mfa", revoke_user_devices]
 
     @admin.display(description="roles")
     def role_list(self, obj: User) -> str:

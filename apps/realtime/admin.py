@@ -4,8 +4,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.security.sessions import device_revoke
+
 from .models import Device, Escalation, Event, PushSubscription
-from .services import device_revoke
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -31,10 +32,16 @@ class DeviceAdmin(ReadOnlyAdmin):
     search_fields = ["user__username", "id"]
     actions = ["revoke"]
 
-    @admin.action(description="Revoke the selected devices (lost or stolen phone)")
+    @admin.action(description="Revoke lost phone (its sessions, push subscription and the device)")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
-        count = sum(device_revoke(device_id=d.pk) for d in queryset)
-        self.message_user(request, f"{count} device(s) revoked.", messages.SUCCESS)
+        results = [device_revoke(device_id=d.pk, by=request.user, request=request) for d in queryset]
+        self.message_user(
+            request,
+            f"{sum(r.devices_revoked for r in results)} device(s) revoked, "
+            f"{sum(r.sessions_revoked for r in results)} session(s) ended, "
+            f"{sum(r.push_subscriptions_removed for r in results)} push subscription(s) removed.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Escalation)

@@ -327,3 +327,37 @@ def test_a_new_sign_in_on_the_same_browser_replaces_the_record(officer_a: Any) -
     rows = list(UserSession.objects.filter(user=officer_a).order_by("pk"))
     assert [r.end_reason for r in rows] == [UserSession.EndReason.REAUTHENTICATED, ""]
     assert client.get(ME).status_code == 200
+
+
+def test_admin_actions_revoke_sessions_devices_and_users(officer_a: Any, make_user: Callable[..., Any]) -> None:
+    from apps.security.testing import mfa_force_login
+
+    admin_user = make_user("admin_x", "admin")
+    boss = mfa_force_login(Client(), admin_user)
+    phone = signed_in(officer_a)
+    laptop = signed_in(officer_a)
+    device, _ = phone_of(officer_a)
+    phone.get(ME, HTTP_X_DEVICE_ID=str(device.pk))
+
+    assert boss.get("/admin/security/usersession/?state=active").status_code == 200
+    laptop_row = UserSession.objects.get(session_key=laptop.session.session_key)
+    response = boss.post(
+        "/admin/security/usersession/", {"action": "revoke", "_selected_action": [laptop_row.pk]}, follow=True
+    )
+    assert b"1 session(s) revoked." in response.content
+    assert laptop.get(ME).status_code in (401, 403)
+
+    response = boss.post(
+        "/admin/realtime/device/", {"action": "revoke", "_selected_action": [str(device.pk)]}, follow=True
+    )
+    assert b"1 device(s) revoked, 1 session(s) ended, 1 push subscription(s) removed." in response.content
+    assert phone.get(ME).status_code in (401, 403)
+
+    again = signed_in(officer_a)
+    phone_of(officer_a)
+    response = boss.post(
+        "/admin/accounts/user/", {"action": "revoke_user_devices", "_selected_action": [officer_a.pk]}, follow=True
+    )
+    assert b"1 session(s) ended, 1 push subscription(s) removed, 1 device(s) revoked." in response.content
+    assert again.get(ME).status_code in (401, 403)
+    assert boss.get("/admin/security/usersession/?state=ended").status_code == 200
