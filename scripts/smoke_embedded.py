@@ -2,8 +2,9 @@
 """Smoke test of the embedded default exactly as ``make run`` starts it (used by .ci/run).
 
 No DATABASE_URL, no REDIS_URL: SQLite, the in-memory channel layer and the filesystem broker, in a
-throwaway VAR_DIR. Checks that the processes come up, /healthz is green, a signed-in browser's
-WebSocket receives an event produced inside the Celery worker, and that Ctrl-C stops every process.
+throwaway VAR_DIR. Checks that the processes come up, /healthz is green, a browser signed in with
+password + authenticator code (first-sign-in enrolment) has a WebSocket that receives an event
+produced inside the Celery worker, and that Ctrl-C stops every process.
 """
 
 from __future__ import annotations
@@ -50,20 +51,46 @@ def wait_healthy(proc: subprocess.Popen[str], deadline: float) -> dict[str, obje
     raise SystemExit(f"/healthz never became green: {last}")
 
 
+def totp_now(secret: str) -> str:
+    """The code an authenticator app shows now for the base32 ``secret``."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(b32decode(secret), step=30, t0=0, digits=6)
+    return f"{totp.token():06d}"
+
+
 def login(username: str, password: str) -> str:
+    """Sign in as the PWA does: password, then (first sign-in) set up the authenticator from the
+    returned secret and confirm it with a code, or (already set up) enter a code."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        token = next(str(c.value or "") for c in jar if c.name == "csrftoken")
+        request = urllib.request.Request(
+            f"{BASE}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "X-CSRFToken": token, "Referer": BASE + "/"},
+            method="POST",
+        )
+        with opener.open(request) as resp:
+            answer: dict[str, Any] = json.loads(resp.read())
+            return answer
+
     with opener.open(f"{BASE}/api/v1/auth/csrf/") as resp:
-        token = json.loads(resp.read())["csrfToken"]
-    request = urllib.request.Request(
-        f"{BASE}/api/v1/auth/login/",
-        data=json.dumps({"username": username, "password": password}).encode(),
-        headers={"Content-Type": "application/json", "X-CSRFToken": token, "Referer": BASE + "/"},
-        method="POST",
-    )
-    with opener.open(request) as resp:
-        me = json.loads(resp.read())
-        assert me["username"] == username, me
+        json.loads(resp.read())
+    step = post("/api/v1/auth/login/", {"username": username, "password": password})
+    assert step["status"] == "mfa_enrollment_required", step  # a fresh VAR_DIR: nobody has enrolled
+    enrolment = post("/api/v1/auth/mfa/enroll/", {})
+    assert enrolment["otpauth_uri"].startswith("otpauth://totp/"), enrolment
+    assert enrolment["qr_svg"].startswith("<svg"), enrolment["qr_svg"][:40]
+    confirmed = post("/api/v1/auth/mfa/enroll/confirm/", {"code": totp_now(enrolment["secret"])})
+    assert len(confirmed["recovery_codes"]) == 10, confirmed
+    me = confirmed["me"]
+    assert me["username"] == username, me
+    log(f"{username}: password, authenticator set up and confirmed, 10 recovery codes")
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
