@@ -10,11 +10,11 @@ PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 HAS_FRONTEND := $(wildcard frontend/package.json)
 
-.PHONY: help install frontend migrate seed run test lint types migrations-check schema-check pytest frontend-test smoke bench clean
+.PHONY: help install frontend migrate seed run test lint types migrations-check schema-check audit pytest frontend-test smoke bench clean
 
 help:
 	@echo "make run    install, migrate, seed demo data, build the PWA, start web + worker + beat"
-	@echo "make test   ruff, mypy, makemigrations --check, pytest (and the PWA's tests)"
+	@echo "make test   ruff, mypy, makemigrations --check, dependency audit, pytest (and the PWA's tests)"
 	@echo "make bench  benchmarks (writes bench/results/*.json)"
 
 $(CURDIR)/.tools/bin/uv:
@@ -50,7 +50,7 @@ seed: migrate
 run: seed frontend
 	$(PY) scripts/run_all.py
 
-test: lint types migrations-check schema-check frontend-test pytest
+test: lint types migrations-check schema-check audit frontend-test pytest
 
 lint: install
 	.venv/bin/ruff check .
@@ -64,6 +64,10 @@ migrations-check: install
 
 schema-check: install
 	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+# Known vulnerabilities in the locked dependencies (pip-audit; offline snapshot where it cannot reach PyPI).
+audit: install
+	$(PY) scripts/audit_deps.py
 
 frontend-test:
 ifneq ($(HAS_FRONTEND),)
