@@ -92,6 +92,11 @@ class SessionStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Never the session key: it is a bearer credential.
+SESSION_FIELDS: list[str] = ["user", "device", "label", "user_agent", "ip", "created_at", "last_activity_at",
+                             "locked_at", "ended_at", "end_reason"]  # fmt: skip
+
+
 @admin.register(UserSession)
 class UserSessionAdmin(admin.ModelAdmin[UserSession]):
     """Sign-ins (one row per signed-in browser / phone); "Revoke" signs the selected ones out at once."""
@@ -100,10 +105,8 @@ class UserSessionAdmin(admin.ModelAdmin[UserSession]):
     list_filter = [SessionStateFilter, "end_reason", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["user__username", "ip", "label"]
     list_select_related = ["user"]
-    # Never the session key: it is a bearer credential.
-    fields = ["user", "device", "label", "user_agent", "ip", "created_at", "last_activity_at", "locked_at",
-              "ended_at", "end_reason"]  # fmt: skip
-    readonly_fields = fields
+    fields = list[Any](SESSION_FIELDS)
+    readonly_fields = SESSION_FIELDS
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

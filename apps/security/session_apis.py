@@ -126,7 +126,7 @@ class MySessionsApi(APIView):
     class Output(serializers.Serializer[UserSession]):
         id = serializers.IntegerField()
         device_id = serializers.UUIDField(allow_null=True)
-        label = serializers.CharField()
+        label = serializers.CharField()  # type: ignore[assignment]
         user_agent = serializers.CharField()
         ip = serializers.IPAddressField(allow_null=True)
         created_at = serializers.DateTimeField()
@@ -142,7 +142,7 @@ class MySessionsApi(APIView):
         current = sessions.current_row(request._request)
         rows = sessions.sessions_active_for_user(user_id=user.pk)
         context = {"current_id": current.pk if current is not None else None}
-        return Response(self.Output(rows, many=True, context=context).data)
+        return Response(self.Output(rows, many=True, context=context).data)  # type: ignore[arg-type]
 
 
 class MySessionApi(APIView):

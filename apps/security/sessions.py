@@ -428,7 +428,8 @@ def user_revoke_devices(*, user_id: int, by: Any, request: HttpRequest | None = 
         groups = _groups_of(rows) + [device_group(d) for d in devices]
         transaction.on_commit(lambda: _notify(groups, MSG_REVOKED))
     result = RevokeResult(sessions, pushes, len(devices))
-    record(Kind.DEVICE_REVOKED, request=request, user=by, target_user=user_id, scope="user", **result.as_dict())
+    counts: dict[str, Any] = result.as_dict()
+    record(Kind.DEVICE_REVOKED, request=request, user=by, target_user=user_id, scope="user", **counts)
     if sessions:
         record(
             Kind.SESSION_REVOKED, request=request, user=by, target_user=user_id, count=sessions, reason="lost_device"
@@ -452,6 +453,7 @@ def device_revoke(*, device_id: uuid.UUID, by: Any, request: HttpRequest | None 
         groups = [*_groups_of(rows), device_group(device_id)]
         transaction.on_commit(lambda: _notify(groups, MSG_REVOKED))
     result = RevokeResult(sessions, pushes, devices)
+    counts: dict[str, Any] = result.as_dict()
     record(
         Kind.DEVICE_REVOKED,
         request=request,
@@ -459,7 +461,7 @@ def device_revoke(*, device_id: uuid.UUID, by: Any, request: HttpRequest | None 
         target_user=device.user_id,
         device=str(device_id),
         scope="device",
-        **result.as_dict(),
+        **counts,
     )
     if sessions:
         record(

@@ -5,7 +5,7 @@ close message. The sweeper's safety net is set to 60 s, so a close within 2 s is
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ from django.test import Client as DjangoClient
 
 from apps.security.testing import mfa_force_login
 
-from .harness import ThrowawayRedis, server_env, servers
+from .harness import Client, ThrowawayRedis, server_env, servers
 from .test_scale_out import Clients, database_url, session_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -33,6 +33,10 @@ def clients() -> Iterator[Clients]:
     c = Clients()
     yield c
     c.close()
+
+
+def closed_4401(client: Client) -> Callable[[], bool]:
+    return lambda: 4401 in client.closes
 
 
 def supervisor_http(port: int, supervisor: Any) -> httpx.Client:
@@ -58,13 +62,13 @@ def test_a_lost_phone_revoke_on_one_process_closes_the_socket_on_another_within_
         for n in range(5):
             officer = make_user(f"officer_lost_{n}", "officer")
             phone = clients.add(b.port, session_of(officer), f"officer{n}@B")
-            clients.wait(lambda phone=phone: phone.connected.is_set(), 15)
+            clients.wait(phone.connected.is_set, 15)
             assert phone.connected.is_set(), (phone.connects, phone.closes)
             started = time.time()
             response = http.post(f"/api/v1/security/users/{officer.pk}/revoke-devices/")
             assert response.status_code == 200, response.text
             assert response.json()["sessions_revoked"] == 1
-            assert clients.wait(lambda phone=phone: 4401 in phone.closes, 2.0), phone.closes
+            assert clients.wait(closed_4401(phone), 2.0), phone.closes
             latencies.append(phone.closed_at[phone.closes.index(4401)] - started)
         http.close()
     with capsys.disabled():

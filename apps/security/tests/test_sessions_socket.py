@@ -34,16 +34,18 @@ def role_groups(db: Any) -> None:
 key_of = database_sync_to_async(session_key_for)
 
 
-@database_sync_to_async
-def row_of(key: str) -> UserSession:
+def _row_of(key: str) -> UserSession:
     return UserSession.objects.get(session_key=key)
 
 
-@database_sync_to_async
-def age(key: str, **delta: float) -> None:
+def _age(key: str, **delta: float) -> None:
     """Move the session's clock back: sign-in and last activity ``delta`` ago."""
     past = timezone.now() - dt.timedelta(**delta)
     UserSession.objects.filter(session_key=key).update(created_at=past, last_activity_at=past)
+
+
+row_of = database_sync_to_async(_row_of)
+age = database_sync_to_async(_age)
 
 
 async def closed_with(ws: Any, timeout: float = 2.0) -> int:
