@@ -324,6 +324,9 @@ class MfaEnrollConfirmApi(APIView):
 class MfaStatusApi(APIView):
     """My second factor: enrolled since when, and how many recovery codes are left."""
 
+    # People only: a machine client's API key never manages a second factor or a password.
+    authentication_classes = [SessionAuthentication]
+
     @extend_schema(
         responses=inline_serializer(
             "MfaStatus",
@@ -347,6 +350,9 @@ class MfaStatusApi(APIView):
 
 class MfaRecoveryCodesApi(APIView):
     """Replace my recovery codes with ten new ones (the old ones stop working). Asks the password."""
+
+    # People only: a machine client's API key never manages a second factor or a password.
+    authentication_classes = [SessionAuthentication]
 
     throttle_scope = "login"
 
@@ -372,6 +378,7 @@ class PasswordChangeApi(APIView):
     """Change my password. Other sessions of mine end (Django's session auth hash changes); this
     one stays signed in."""
 
+    authentication_classes = [SessionAuthentication]
     throttle_scope = "login"
 
     class Input(serializers.Serializer[dict[str, str]]):
