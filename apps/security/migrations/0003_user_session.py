@@ -7,33 +7,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('realtime', '0002_devices_receipts_escalations_push'),
-        ('security', '0002_append_only'),
+        ("realtime", "0002_devices_receipts_escalations_push"),
+        ("security", "0002_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UserSession',
+            name="UserSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('session_key', models.CharField(db_index=True, editable=False, max_length=40)),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('user_agent', models.CharField(blank=True, max_length=300)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_activity_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('locked_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('end_reason', models.CharField(blank=True, choices=[('signed_out', 'signed out'), ('expired', '12-hour limit reached'), ('revoked', 'revoked (sign out this device)'), ('lost_device', 'revoked (lost phone)'), ('unlock_failed', 'too many failed unlocks'), ('reauthenticated', 'replaced by a new sign-in'), ('session_gone', 'session no longer exists')], max_length=20)),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='user_sessions', to='realtime.device')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='user_sessions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("session_key", models.CharField(db_index=True, editable=False, max_length=40)),
+                ("label", models.CharField(blank=True, max_length=100)),
+                ("user_agent", models.CharField(blank=True, max_length=300)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_activity_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("locked_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "end_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("signed_out", "signed out"),
+                            ("expired", "12-hour limit reached"),
+                            ("revoked", "revoked (sign out this device)"),
+                            ("lost_device", "revoked (lost phone)"),
+                            ("unlock_failed", "too many failed unlocks"),
+                            ("reauthenticated", "replaced by a new sign-in"),
+                            ("session_gone", "session no longer exists"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="user_sessions",
+                        to="realtime.device",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="user_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['user', '-created_at'], name='usersession_user_created'), models.Index(condition=models.Q(('ended_at__isnull', True)), fields=['created_at'], name='usersession_active')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["user", "-created_at"], name="usersession_user_created"),
+                    models.Index(
+                        condition=models.Q(("ended_at__isnull", True)), fields=["created_at"], name="usersession_active"
+                    ),
+                ],
             },
         ),
     ]
