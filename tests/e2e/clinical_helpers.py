@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from .auth import sign_in
 from .axe import serious_violations
-from .test_signin import sign_in
 
 
 def signed_in_page(context: Any, username: str, landing: str = "**/team") -> Any:

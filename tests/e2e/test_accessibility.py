@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from .auth import sign_in
 from .axe import serious_violations
 from .conftest import screenshot
 from .test_dispatch_flow import LIVE, in_thread
@@ -18,14 +19,6 @@ from .test_dispatch_flow import LIVE, in_thread
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SCHEMES = ["light", "dark"]
-
-
-def sign_in(page: Any, username: str, password: str = "pw-for-tests-1") -> None:
-    page.set_default_timeout(60_000)
-    page.goto("/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def emit_in_transaction(**kwargs: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from .auth import sign_in
 from .conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -44,14 +45,6 @@ def in_thread(fn: Callable[..., T], **kwargs: Any) -> T:
     if errors:
         raise errors[0]
     return out[0]
-
-
-def sign_in(page: Any, username: str, password: str = "pw-for-tests-1") -> None:
-    page.set_default_timeout(60_000)
-    page.goto("/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ def test_officer_pages_never_carry_the_narrative(
     page = context.new_page()
     page.on("response", on_response)
     page.on("websocket", on_socket)
-    from .test_signin import sign_in
+    from .auth import sign_in
 
     sign_in(page, officer_a.username)
     page.wait_for_url("**/team")

@@ -6,16 +6,10 @@ from typing import Any
 
 import pytest
 
+from .auth import enter_password, sign_in
 from .conftest import screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Any, username: str, password: str = "pw-for-tests-1") -> None:
-    page.goto("/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_officer_signs_in_and_sees_shift_and_partner(phone: Any, on_shift_a: Any, officer_a: Any) -> None:
@@ -29,6 +23,6 @@ def test_officer_signs_in_and_sees_shift_and_partner(phone: Any, on_shift_a: Any
 
 def test_wrong_password_shows_an_error_and_stays_on_sign_in(phone: Any, officer_a: Any) -> None:
     page = phone().new_page()
-    sign_in(page, officer_a.username, password="wrong-password")
+    enter_password(page, officer_a.username, password="wrong-password")
     page.get_by_text("Wrong username or password").first.wait_for()
     assert "/team" not in page.url

@@ -80,7 +80,7 @@ describe("locked and expired sessions", () => {
     const onSessionLost = vi.fn();
     configureApi({ onLocked, onSessionLost, fetch: async () => json(401, { message: "Expired", errors: {}, code: "session_expired" }) });
     await api("/api/v1/me/").catch(() => undefined);
-    expect(onSessionLost).toHaveBeenCalledWith("session_expired");
+    expect(onSessionLost).toHaveBeenCalledWith("session_expired", "Expired");
     expect(onLocked).not.toHaveBeenCalled();
   });
 

@@ -76,7 +76,7 @@ type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 interface ApiConfig {
   fetch: FetchLike;
   /** `code` is the server's reason when it gave one (`session_expired`). */
-  onSessionLost: (code: string | null) => void;
+  onSessionLost: (code: string | null, message?: string) => void;
   /** The server locked the session after idle time (401 `session_locked`). */
   onLocked: () => void;
   /** This device's UUID for the signed-in user (lib/device.ts), sent as `X-Device-Id`. */
@@ -289,7 +289,7 @@ export function reportAuthError(err: ApiError): boolean {
     return true;
   }
   if (err.isSessionLost) {
-    config.onSessionLost(err.code);
+    config.onSessionLost(err.code, err.message);
     return true;
   }
   return false;

@@ -29,7 +29,7 @@ describe("IdleTimer", () => {
     expect(onIdle).toHaveBeenCalledTimes(1);
   });
 
-  it.each(["pointerdown", "keydown", "touchstart"])("%s postpones the lock", (type) => {
+  it.each(["pointerdown", "keydown", "touchstart", "input", "wheel"])("%s postpones the lock", (type) => {
     const { t, onIdle, target } = timer();
     t.start();
     vi.advanceTimersByTime(20 * 60_000);

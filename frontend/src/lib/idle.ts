@@ -7,7 +7,8 @@
  * hour must lock the moment it is woken, not 30 minutes later.
  */
 
-export const INPUT_EVENTS = ["pointerdown", "keydown", "touchstart"] as const;
+// `input` covers typing that sends no key events (autofill, dictation, IME); `wheel` reading on a desktop.
+export const INPUT_EVENTS = ["pointerdown", "keydown", "touchstart", "input", "wheel"] as const;
 
 export interface IdleTimerOptions {
   timeoutMs: number;

@@ -158,12 +158,31 @@ describe("session end", () => {
   it("after the 12-hour limit: sign-in with the notice, drafts and queued writes kept", async () => {
     const { session, api } = await load();
     await putDraft(me.id, "d3");
-    route("GET", "/api/v1/assignments/inbox/", json(401, { message: "Expired", errors: {}, code: "session_expired" }));
+    route(
+      "GET",
+      "/api/v1/assignments/inbox/",
+      json(401, { message: "Your session has ended (12-hour limit). Sign in again.", errors: {}, code: "session_expired" }),
+    );
     await api.api("/api/v1/assignments/inbox/").catch(() => undefined);
     await settle();
     expect(session.session.value).toEqual({ status: "signed_out", notice: session.EXPIRED_NOTICE });
     expect(await cacheKeys(me.id)).toEqual(["draft:d3"]); // the cached /me/ went, the draft stayed
     expect(location.pathname).toBe("/signin");
+  });
+
+  it("too many wrong passwords on the lock screen: the server's reason is shown, work kept", async () => {
+    const { session } = await load();
+    await putDraft(me.id, "d5");
+    route("GET", "/api/v1/assignments/inbox/", json(401, { message: "Locked", errors: {}, code: "session_locked" }));
+    const { api } = await import("./api");
+    await api("/api/v1/assignments/inbox/").catch(() => undefined);
+    await settle();
+    expect(session.session.value.status).toBe("locked");
+    route("POST", "/api/v1/auth/unlock/", json(401, { message: "Too many wrong passwords: sign in again.", errors: {}, code: "session_expired" }));
+    await expect(session.unlock("nope")).rejects.toMatchObject({ status: 401 });
+    await settle();
+    expect(session.session.value).toMatchObject({ status: "signed_out", notice: expect.stringContaining("Too many wrong passwords") });
+    expect(await cacheKeys(me.id)).toEqual(["draft:d5"]);
   });
 
   it("revoked (signed out from another device): the cached data goes, drafts included", async () => {

@@ -45,8 +45,8 @@ export type SessionState =
 export const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 /** A request within this long after a tap or key press is the person's own (no X-Background). */
 export const USER_REQUEST_WINDOW_MS = 5_000;
-export const EXPIRED_NOTICE =
-  "Your session reached its 12-hour limit. Sign in again: work not yet sent is kept on this device and is sent after you sign in.";
+const KEPT = "Work not yet sent is kept on this device and is sent after you sign in.";
+export const EXPIRED_NOTICE = `Your session reached its 12-hour limit. Sign in again. ${KEPT}`;
 export const ENDED_NOTICE = "Your session has ended. Please sign in again.";
 
 export const session = new Observable<SessionState>({ status: "loading" });
@@ -409,7 +409,7 @@ let handlingLoss = false;
  * the cached data goes, drafts included (a lost phone must not keep health information).
  * Queued writes stay either way; they replay when the same person signs in.
  */
-export async function handleSessionLost(code: string | null = null): Promise<void> {
+export async function handleSessionLost(code: string | null = null, message?: string): Promise<void> {
   if (handlingLoss) return;
   const s = session.value;
   if (s.status === "signed_out") return;
@@ -418,11 +418,15 @@ export async function handleSessionLost(code: string | null = null): Promise<voi
     stopEvents();
     idle.stop();
     leaveLocked();
-    const expired = code === SESSION_EXPIRED;
+    // The first request after the limit gets `session_expired`; any later one only "not signed
+    // in". Whichever arrives first, past the known expiry time it is the 12-hour limit.
+    const expired = code === SESSION_EXPIRED || (sessionExpiresAt !== null && Date.now() >= sessionExpiresAt - 5_000);
     const userId = s.status === "signed_in" ? s.me.id : s.status === "locked" ? s.user.id : null;
     if (userId !== null) await wipeLocal(userId, { keepDrafts: expired });
     // On first load a 403 from /me/ just means "not signed in yet": no scary notice then.
-    session.set(userId !== null ? { status: "signed_out", notice: expired ? EXPIRED_NOTICE : ENDED_NOTICE } : { status: "signed_out" });
+    // The server ends a locked session after too many wrong passwords with its own message.
+    const notice = !expired ? ENDED_NOTICE : message && !/12-hour/i.test(message) && code === SESSION_EXPIRED ? `${message} ${KEPT}` : EXPIRED_NOTICE;
+    session.set(userId !== null ? { status: "signed_out", notice } : { status: "signed_out" });
     navigate(SIGN_IN, { replace: true });
   } finally {
     handlingLoss = false;
@@ -441,7 +445,7 @@ async function persistStorage(): Promise<void> {
 /** App start: find out who is signed in (or fall back to the device cache when offline). */
 export async function boot(): Promise<void> {
   configureApi({
-    onSessionLost: (code) => void handleSessionLost(code),
+    onSessionLost: (code, message) => void handleSessionLost(code, message),
     onLocked: () => void handleLocked(),
     deviceId: () => {
       const id = currentUserId() ?? lockedUserId();

@@ -4,6 +4,10 @@ import { startEnrollment } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
 import { EnrollAuthenticator, RecoveryCodes } from "./Mfa";
 
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** Roles that may revoke a lost phone (the server checks too). */
 const REVOKERS = ["supervisor", "admin"];
 
@@ -326,8 +330,9 @@ function LostPhone({ me }: { me: Me }) {
       )}
       {result && (
         <p class="notice notice-ok" role="status">
-          {result.name}: {result.counts.sessions_revoked} sessions signed out, {result.counts.push_subscriptions_removed} push subscriptions
-          removed, {result.counts.devices_revoked} devices revoked.
+          {result.name}: {count(result.counts.sessions_revoked, "session")} signed out,{" "}
+          {count(result.counts.push_subscriptions_removed, "push subscription")} removed, {count(result.counts.devices_revoked, "device")}{" "}
+          revoked.
         </p>
       )}
       <div class="field">
