@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -40,7 +41,7 @@ def _refuse(
 ) -> exceptions.AuthenticationFailed:
     # A wrong key can be sent in a loop: audit it at most once a minute per address, prefix and reason.
     bucket = hashlib.sha256(f"{client_ip(request)}|{prefix[:12]}|{reason}".encode()).hexdigest()[:32]
-    if cache.add(f"apikey-fail-audit:{bucket}", 1, timeout=60):
+    if cache.add(f"apikey-fail-audit:{bucket}:{int(time.time() // 60)}", 1, timeout=61):
         record(
             Kind.APIKEY_FAILED,
             request=request,

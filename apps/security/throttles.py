@@ -145,7 +145,8 @@ class SecurityRateThrottle(BaseThrottle):
 
 def _audit_once(request: Request, *, scope: str, bucket: str, rate: Rate) -> None:
     """Record ``rate_limited`` at most once a minute per bucket (a flood must not flood the audit)."""
-    if not cache.add(f"rl-audit:{bucket}", 1, timeout=60):
+    # Keyed by the minute (not only a TTL): the cache's clock (Redis) and ours agree on it.
+    if not cache.add(f"rl-audit:{bucket}:{int(time.time() // 60)}", 1, timeout=61):
         return
     prefix = getattr(getattr(request, "auth", None), "prefix", None)
     details: dict[str, Any] = {"scope": scope, "method": request.method, "limit": f"{rate.count}/{rate.seconds}s"}

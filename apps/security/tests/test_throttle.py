@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,10 +25,9 @@ T0 = dt.datetime(2026, 6, 1, 12, 0, 10, tzinfo=dt.UTC)  # 10 s into a minute win
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
+def _fresh_counters(settings: Any) -> None:
+    # A fresh key namespace per test (Redis in CI is shared: never flush it).
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 class LoginLike(APIView):
