@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.core.views import healthz, spa_index
 
@@ -15,13 +15,16 @@ api_v1 = [
     path("", include("apps.clinical.urls")),
     path("", include("apps.referrals.urls")),
     path("", include("apps.reminders.urls")),
+    path("", include("apps.security.session_urls")),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its settings as a script (?script), so the page has no inline script (CSP);
+    # Swagger UI's files come from drf-spectacular-sidecar (self-hosted, no CDN).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("", include("apps.shifts.calendar_urls")),
     # Everything else is a route of the single-page app (served from frontend/dist).
