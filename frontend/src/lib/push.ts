@@ -55,9 +55,10 @@ export function subscriptionBody(device: string, json: PushSubscriptionJSON): Su
   return { device, endpoint: json.endpoint, keys: { p256dh, auth } };
 }
 
-async function subscribeAndRegister(userId: number): Promise<void> {
+/** `background`: the re-registration at start is automatic (X-Background); a tap is not. */
+async function subscribeAndRegister(userId: number, background: boolean): Promise<void> {
   const reg = await navigator.serviceWorker.ready;
-  const { public_key } = await api<{ public_key: string }>("/api/v1/push/vapid-public-key/");
+  const { public_key } = await api<{ public_key: string }>("/api/v1/push/vapid-public-key/", { background });
   const key = base64UrlToBytes(public_key);
   let sub = await reg.pushManager.getSubscription();
   if (sub && !sameKey(sub.options.applicationServerKey, key)) {
@@ -68,7 +69,7 @@ async function subscribeAndRegister(userId: number): Promise<void> {
   sub ??= await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
   const body = subscriptionBody(await deviceId(userId), sub.toJSON());
   if (!body) throw new Error("The browser gave an incomplete push subscription.");
-  await api("/api/v1/push/subscriptions/", { method: "POST", body });
+  await api("/api/v1/push/subscriptions/", { method: "POST", body, background });
 }
 
 /** At every start (after sign-in): where permission was granted, re-register the subscription. */
@@ -87,7 +88,7 @@ export async function refreshPush(userId: number): Promise<void> {
     return;
   }
   try {
-    await subscribeAndRegister(userId);
+    await subscribeAndRegister(userId, true);
     pushStatus.set("on");
   } catch (e) {
     console.error("push re-registration failed", e);
@@ -108,7 +109,7 @@ export async function enablePush(userId: number): Promise<PushStatus> {
     return pushStatus.value;
   }
   try {
-    await subscribeAndRegister(userId);
+    await subscribeAndRegister(userId, false);
     pushStatus.set("on");
   } catch (e) {
     console.error("push subscription failed", e);
