@@ -404,6 +404,8 @@ SECURITY_LOCKOUT_ACCOUNT_FAILURES = int(os.environ.get("SECURITY_LOCKOUT_ACCOUNT
 SECURITY_LOCKOUT_IP_FAILURES = int(os.environ.get("SECURITY_LOCKOUT_IP_FAILURES", "30"))
 SECURITY_LOCKOUT_WINDOW_SECONDS = int(os.environ.get("SECURITY_LOCKOUT_WINDOW_SECONDS", "900"))
 SECURITY_LOCKOUT_SECONDS = int(os.environ.get("SECURITY_LOCKOUT_SECONDS", "900"))
+# Hourly: forget counters with no failure for a window and no lockout (the audit keeps the history).
+CELERY_BEAT_SCHEDULE["security-lockout-purge"] = {"task": "security.lockout_purge", "schedule": 3600.0}
 # Argon2id first; PBKDF2 stays to read (and upgrade on the next sign-in) older hashes.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -181,3 +181,12 @@ def lockout_lift(*, lockout: Lockout, by: Any, request: HttpRequest | None = Non
             key=lockout.key,
         )
     return bool(updated)
+
+
+def lockout_purge() -> int:
+    """Forget counters with no lockout and no failure within the window (a spray of made-up
+    usernames would otherwise leave a row each, forever). The audit keeps the history."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=max(settings.SECURITY_LOCKOUT_WINDOW_SECONDS, settings.SECURITY_LOCKOUT_SECONDS))
+    deleted, _ = Lockout.objects.filter(last_failure_at__lt=stale).exclude(locked_until__gt=now).delete()
+    return int(deleted)

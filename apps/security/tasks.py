@@ -24,3 +24,11 @@ def sessions_sweep() -> dict[str, int]:
     from .sessions import sessions_sweep as sweep
 
     return sweep()
+
+
+@shared_task(name="security.lockout_purge")
+def lockout_purge() -> int:
+    """Forget stale failed-sign-in counters (apps.security.lockout)."""
+    from .lockout import lockout_purge as purge
+
+    return purge()

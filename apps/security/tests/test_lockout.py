@@ -256,3 +256,18 @@ def test_parallel_wrong_passwords_never_get_past_the_threshold(make_user: Callab
     assert count("login.failed") == 5
     assert count("lockout") == 1
     assert count("lockout.refused") == 7
+
+
+def test_the_purge_forgets_stale_counters_but_keeps_lockouts_and_recent_failures(db: Any) -> None:
+    from apps.security.tasks import lockout_purge
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        login("old_spray", "wrong")
+        for _ in range(5):
+            login("locked_long", "wrong")
+    Lockout.objects.filter(key="locked_long").update(locked_until=start + dt.timedelta(days=1))
+    with time_machine.travel(start + dt.timedelta(seconds=1000), tick=False):
+        login("recent", "wrong", ip="10.0.0.2")
+        assert lockout_purge() == 2  # old_spray and the address 10.0.0.1
+    assert set(Lockout.objects.values_list("key", flat=True)) == {"locked_long", "recent", "10.0.0.2"}
