@@ -28,8 +28,7 @@ class AutoSchema(SpectacularAutoSchema):
 # carries "code"), so the component allows them.
 ERROR_COMPONENT: dict[str, Any] = {
     "type": "object",
-    "description": "The one error shape of the API; some errors add keys such as `code`, `current` or"
-    " `retry_after`.",
+    "description": "The one error shape of the API; some errors add keys such as `code`, `current` or `retry_after`.",
     "properties": {
         "message": {"type": "string"},
         "errors": {
@@ -48,8 +47,7 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "400": "Invalid input (field errors in `errors`).",
     "401": "Not signed in, or the session is locked (`code: session_locked`) or expired"
     " (`code: session_expired`), or a bad API key or signature.",
-    "403": "Signed in but not allowed (role), a missing CSRF token, or a locked-out account"
-    " (`code: locked_out`).",
+    "403": "Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`).",
     "404": "No such object, or one this user may not see.",
     "409": "Illegal state change or stale revision; `current` carries the server's state.",
     "422": "An `Idempotency-Key` reused with a different request.",
