@@ -4,27 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0003_user_session'),
+        ("security", "0003_user_session"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Lockout',
+            name="Lockout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('account', 'account'), ('ip', 'IP address')], max_length=10)),
-                ('key', models.CharField(max_length=150)),
-                ('failures', models.PositiveIntegerField(default=0)),
-                ('window_started_at', models.DateTimeField(blank=True, null=True)),
-                ('last_failure_at', models.DateTimeField(blank=True, null=True)),
-                ('locked_until', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('lockouts', models.PositiveIntegerField(default=0, help_text='How many times this key was locked out.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scope", models.CharField(choices=[("account", "account"), ("ip", "IP address")], max_length=10)),
+                ("key", models.CharField(max_length=150)),
+                ("failures", models.PositiveIntegerField(default=0)),
+                ("window_started_at", models.DateTimeField(blank=True, null=True)),
+                ("last_failure_at", models.DateTimeField(blank=True, null=True)),
+                ("locked_until", models.DateTimeField(blank=True, db_index=True, null=True)),
+                (
+                    "lockouts",
+                    models.PositiveIntegerField(default=0, help_text="How many times this key was locked out."),
+                ),
             ],
             options={
-                'ordering': ['-last_failure_at'],
-                'constraints': [models.UniqueConstraint(fields=('scope', 'key'), name='lockout_scope_key_unique')],
+                "ordering": ["-last_failure_at"],
+                "constraints": [models.UniqueConstraint(fields=("scope", "key"), name="lockout_scope_key_unique")],
             },
         ),
     ]

@@ -195,7 +195,8 @@ def test_a_code_without_a_password_first_is_a_401(browser: Client, clinician_a: 
 def test_bad_input_to_the_mfa_endpoints_is_a_400(browser: Client, clinician_a: Any) -> None:
     confirmed_device(clinician_a)
     post(browser, LOGIN, {"username": "clinician_a", "password": PASSWORD})
-    for payload in [{}, {"code": ""}, {"code": "x" * 50}, {"code": ["123456"]}]:
+    payloads: list[dict[str, Any]] = [{}, {"code": ""}, {"code": "x" * 50}, {"code": ["123456"]}]
+    for payload in payloads:
         response = post(browser, VERIFY, payload)
         assert response.status_code == 400, payload
         assert "code" in response.json()["errors"]
