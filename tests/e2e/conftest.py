@@ -117,19 +117,30 @@ def browser(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def phone(browser: Any, live_asgi: LiveAsgi) -> Iterator[Any]:
-    """A fresh phone-sized browser context (its own cookies and IndexedDB), as a factory."""
+    """A fresh phone-sized browser context (its own cookies and IndexedDB), as a factory. Its pages
+    record Content-Security-Policy violations; any left open at the end of the test fails it."""
+    from .auth import csp_violations, watch_csp
+
     contexts: list[Any] = []
 
     def open_context(**kwargs: Any) -> Any:
         ctx = browser.new_context(
             viewport={"width": 360, "height": 740}, base_url=live_asgi.url, has_touch=True, **kwargs
         )
+        watch_csp(ctx)
         contexts.append(ctx)
         return ctx
 
     yield open_context
+    violations: list[str] = []
     for ctx in contexts:
+        for page in ctx.pages:
+            try:
+                violations += [f"{page.url}: {v}" for v in csp_violations(page)]
+            except Exception:  # noqa: S112 - a page that crashed or is closing has nothing to read
+                continue
         ctx.close()
+    assert violations == [], "CSP violations:\n" + "\n".join(violations)
 
 
 def screenshot(page: Any, name: str) -> None:

@@ -72,3 +72,4 @@ def test_an_inline_script_would_be_blocked(phone: Any) -> None:
     page.wait_for_timeout(300)
     assert page.evaluate("window.__ran") is None
     assert any("script-src" in v for v in violations(page, console))
+    page.close()  # the violation was the point here: the phone fixture fails on those of open pages

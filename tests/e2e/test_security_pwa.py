@@ -50,13 +50,14 @@ def outbox_count(page: Any) -> int:
     )
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_first_sign_in_enrols_an_authenticator_and_shows_the_recovery_codes_once(
-    phone: Any, on_shift_a: Any, clinician_a: Any
+    phone: Any, scheme: str, on_shift_a: Any, clinician_a: Any
 ) -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from playwright.sync_api import expect
 
-    ctx = phone()
+    ctx = phone(color_scheme=scheme)
     watch_csp(ctx)
     page = ctx.new_page()
     enter_password(page, clinician_a.username)
@@ -69,7 +70,7 @@ def test_first_sign_in_enrols_an_authenticator_and_shows_the_recovery_codes_once
     secret = secret_el.get_attribute("data-secret") or ""
     shown = secret_el.inner_text()
     assert shown.replace(" ", "") == secret and all(len(g) <= 4 for g in shown.split(" "))  # groups of 4
-    check_page(page, "mfa-enrol")
+    check_page(page, f"mfa-enrol-{scheme}")
 
     wrong = "000000" if totp_now(secret) != "000000" else "111111"
     page.get_by_label("6-digit code from your authenticator").fill(wrong)
@@ -82,7 +83,7 @@ def test_first_sign_in_enrols_an_authenticator_and_shows_the_recovery_codes_once
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     expect(page.locator(".recovery-codes li")).to_have_count(10)
-    check_page(page, "mfa-recovery-codes")
+    check_page(page, f"mfa-recovery-codes-{scheme}")
     page.get_by_role("button", name="I have saved these").click()
     page.wait_for_url("**/team")
     expect(page.get_by_text("CR-A").first).to_be_visible()
@@ -90,17 +91,18 @@ def test_first_sign_in_enrols_an_authenticator_and_shows_the_recovery_codes_once
     assert csp_violations(page) == []
 
 
-def test_code_step_offers_a_recovery_code_and_refuses_a_wrong_code(phone: Any, officer_a: Any) -> None:
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_code_step_offers_a_recovery_code_and_refuses_a_wrong_code(phone: Any, scheme: str, officer_a: Any) -> None:
     from playwright.sync_api import expect
 
     authenticator(officer_a.username)
-    ctx = phone()
+    ctx = phone(color_scheme=scheme)
     watch_csp(ctx)
     page = ctx.new_page()
     enter_password(page, officer_a.username)
     code = page.get_by_label("Enter the 6-digit code from your authenticator")
     expect(code).to_be_visible()
-    check_page(page, "mfa-code-step")
+    check_page(page, f"mfa-code-step-{scheme}")
     code.fill("12345x")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("alert")).to_be_visible()
