@@ -84,10 +84,20 @@ def test_first_sign_in_enrols_an_authenticator_and_shows_the_recovery_codes_once
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     expect(page.locator(".recovery-codes li")).to_have_count(10)
     check_page(page, f"mfa-recovery-codes-{scheme}")
+    recovery = page.locator(".recovery-codes li").first.inner_text().strip()
     page.get_by_role("button", name="I have saved these").click()
     page.wait_for_url("**/team")
     expect(page.get_by_text("CR-A").first).to_be_visible()
     assert TOTPDevice.objects.filter(user=clinician_a, confirmed=True).count() == 1
+
+    # Signed out, the person gets in again with one of the recovery codes instead of the app.
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/signin")
+    enter_password(page, clinician_a.username)
+    page.get_by_role("button", name="Use a recovery code").click()
+    page.get_by_label("Enter one of your recovery codes").fill(recovery)
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url("**/team")
     assert csp_violations(page) == []
 
 
