@@ -376,6 +376,8 @@ CELERY_BEAT_SCHEDULE["core-idempotency-purge"] = {"task": "core.idempotency_purg
 SECURITY_AUDIT_RETENTION_DAYS = max(365, int(os.environ.get("SECURITY_AUDIT_RETENTION_DAYS", "400")))
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use the socket address).
 SECURITY_TRUSTED_PROXY_COUNT = int(os.environ.get("SECURITY_TRUSTED_PROXY_COUNT", "0"))
+# CSRF failures on Django forms (the admin) are audited as permission denials.
+CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
 CELERY_BEAT_SCHEDULE["security-audit-purge"] = {"task": "security.audit_purge", "schedule": 24 * 3600.0}
 
 # --- Security: fuzz+matrix (part C) ---------------------------------------------------------------

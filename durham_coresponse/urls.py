@@ -33,3 +33,5 @@ urlpatterns = [
 
 # A URL no route matches: JSON under /api/ (the API error shape), the usual page elsewhere.
 handler404 = "apps.core.views.not_found"
+# A 403 outside the API is audited (security events, docs/security.md).
+handler403 = "apps.core.views.permission_denied_view"

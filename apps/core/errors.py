@@ -123,4 +123,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         detail = getattr(exc, "detail", str(exc))
         response.data = {"message": str(detail), "errors": {}}
+        if isinstance(exc, exceptions.PermissionDenied) and context.get("request") is not None:
+            from apps.security.audit import record_denial
+
+            reason = "csrf" if str(detail).startswith("CSRF Failed") else "permission"
+            record_denial(context["request"], reason=reason)
     return response

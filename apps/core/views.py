@@ -92,3 +92,23 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"message": "Not found.", "errors": {}}, status=404)
     return page_not_found(request, exception or Exception("Not found"))
+
+
+def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponseBase:
+    """403 outside DRF (the admin, plain Django views): audited, then Django's usual page."""
+    from django.views.defaults import permission_denied
+
+    from apps.security.audit import record_denial
+
+    record_denial(request, reason="permission")
+    return permission_denied(request, exception or Exception("Forbidden"))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponseBase:
+    """A CSRF failure on a Django form (the admin): audited, then Django's usual page."""
+    from django.views.csrf import csrf_failure as default_csrf_failure
+
+    from apps.security.audit import record_denial
+
+    record_denial(request, reason="csrf")
+    return default_csrf_failure(request, reason=reason)

@@ -58,3 +58,30 @@ def record(
     except Exception:  # pragma: no cover - the audit must never turn a request into a 500
         logger.exception("could not record security event %s", kind)
         return None
+
+
+def record_denial(request: HttpRequest | Request, *, reason: str, status: int = 403) -> None:
+    """Audit a permission denial (API 403, admin 403, CSRF failure), at most once a minute for the same
+    user/address, method and path, so a screen polling an endpoint it may not use cannot flood the log."""
+    from django.core.cache import cache
+
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        # A CSRF failure fails DRF's authentication (DRF then sets AnonymousUser on both request objects),
+        # but the session still says who it is.
+        from django.contrib.auth import get_user
+
+        django_request = getattr(request, "_request", request)
+        user = get_user(django_request) if hasattr(django_request, "session") else None
+    if not getattr(user, "is_authenticated", False):
+        user = None
+    who = str(user.pk) if user is not None else client_ip(request)
+    key = f"sec:denied:{who}:{request.method}:{request.path}"[:250]
+    try:
+        first = cache.add(key, 1, timeout=60)
+    except Exception:  # pragma: no cover - a cache outage must not hide the denial
+        first = True
+    if first:
+        record(
+            Kind.PERMISSION_DENIED, request=request, user=user, method=str(request.method), reason=reason, status=status
+        )
