@@ -253,3 +253,39 @@ def test_repeated_wrong_passwords_show_the_lockout_and_the_wait(phone: Any, offi
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#signin-error")).to_contain_text("locked")
     assert "/team" not in page.url
+
+
+def test_new_recovery_codes_and_replacing_the_authenticator_need_the_password(phone: Any, officer_a: Any) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from playwright.sync_api import expect
+
+    page = phone().new_page()
+    sign_in(page, officer_a.username)
+    page.wait_for_url("**/team")
+    old_key = TOTPDevice.objects.get(user=officer_a, confirmed=True).key
+    page.get_by_role("link", name="Security").click()
+    password = page.get_by_label("Your password (to confirm it is you)")
+
+    password.fill("wrong-password")
+    page.get_by_role("button", name="New recovery codes").click()
+    expect(page.locator("#twostep-error")).to_be_visible()
+
+    password.fill(PASSWORD)
+    page.get_by_role("button", name="New recovery codes").click()
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    page.get_by_role("button", name="I have saved these").click()
+    expect(page.get_by_text("Recovery codes left: 10")).to_be_visible()
+
+    password.fill(PASSWORD)
+    page.get_by_role("button", name="Replace authenticator").click()
+    expect(page.get_by_role("heading", name="Replace your authenticator")).to_be_visible()
+    secret = page.locator("code.secret").get_attribute("data-secret") or ""
+    check_page(page, "mfa-replace")
+    page.get_by_label("6-digit code from your authenticator").fill(totp_now(secret))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    page.get_by_role("button", name="I have saved these").click()
+    expect(page.get_by_role("heading", name="Two-step sign-in")).to_be_visible()
+    devices = TOTPDevice.objects.filter(user=officer_a, confirmed=True)
+    assert devices.count() == 1 and devices.get().key != old_key
+    assert "/signin" not in page.url
