@@ -95,6 +95,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 scope=scope,
                 method=request.method,
             )
+            request._request.security_denial_recorded = True  # type: ignore[attr-defined]  # one audit row
             raise exceptions.PermissionDenied(f"This API key does not have the scope {scope!r}.")
         self._touch(request, key, generation)
         return key.user, key

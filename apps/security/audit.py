@@ -65,13 +65,15 @@ def record_denial(request: HttpRequest | Request, *, reason: str, status: int = 
     user/address, method and path, so a screen polling an endpoint it may not use cannot flood the log."""
     from django.core.cache import cache
 
+    django_request = getattr(request, "_request", request)
+    if getattr(django_request, "security_denial_recorded", False):
+        return  # already recorded with more detail (an API key's missing scope)
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         # A CSRF failure fails DRF's authentication (DRF then sets AnonymousUser on both request objects),
         # but the session still says who it is.
         from django.contrib.auth import get_user
 
-        django_request = getattr(request, "_request", request)
         user = get_user(django_request) if hasattr(django_request, "session") else None
     if not getattr(user, "is_authenticated", False):
         user = None
