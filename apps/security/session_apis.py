@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.apis import _MeOutput, me_payload
+from apps.accounts.apis import _locked_out, _MeOutput, _refusal_of, me_payload
 from apps.accounts.models import User
 from apps.accounts.permissions import HasRole, request_user
 from apps.accounts.roles import Role
@@ -101,6 +101,10 @@ class SessionUnlockApi(APIView):
         data.is_valid(raise_exception=True)
         user = request_user(request)
         checked = authenticate(request._request, username=user.get_username(), password=data.validated_data["password"])
+        refusal = _refusal_of(request)
+        if refusal is not None:
+            # The account (or address) is locked out: say so and when to come back; the session stays locked.
+            return _locked_out(refusal)
         if checked is None or checked.pk != user.pk:
             session = request._request.session
             failures = int(session.get(UNLOCK_FAILURES_KEY, 0)) + 1

@@ -159,6 +159,21 @@ def test_five_wrong_unlocks_end_the_session(officer_a: Any, settings: Any) -> No
     assert client.get(SESSION).json()["authenticated"] is False
 
 
+def test_unlock_while_the_account_is_locked_out_says_so_and_keeps_the_session(officer_a: Any, settings: Any) -> None:
+    settings.SECURITY_UNLOCK_MAX_FAILURES = 10
+    settings.SECURITY_LOCKOUT_ACCOUNT_FAILURES = 3
+    client = signed_in(officer_a)
+    client.post(LOCK)
+    for _ in range(3):
+        assert client.post(UNLOCK, {"password": "nope"}, content_type="application/json").status_code == 400
+    refused = client.post(UNLOCK, {"password": PASSWORD}, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "locked_out"
+    assert int(refused["Retry-After"]) == refused.json()["retry_after"] > 0
+    assert client.get(SESSION).json()["locked"] is True  # still locked, not ended
+    assert UserSession.objects.get(user=officer_a).ended_at is None
+
+
 def test_the_session_ends_12_hours_after_sign_in_whatever_the_activity(officer_a: Any) -> None:
     with at(0):
         client = signed_in(officer_a)
