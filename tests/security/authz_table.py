@@ -53,6 +53,7 @@ class Row:
     query: dict[str, str] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)  # path parameter → index into world.ids[...]
     why: str = ""
+    officer_never: str = ""  # text that must not be in the officer's answer (DOMAIN.md §2)
 
 
 _CSSRS = ("1_wish_dead", "2_active_thoughts", "3_method", "4_intent", "5_plan", "6_behavior")
@@ -105,12 +106,14 @@ ROWS: dict[tuple[str, str], Row] = {
     ),
     ("POST", P + "auth/mfa/enroll/"): Row(allow(400, *EVERYONE), body=lambda w: {}, why="replacing needs the password"),
     ("POST", P + "auth/mfa/enroll/confirm/"): Row(allow(400, *EVERYONE), body=lambda w: {"code": "1"}),
-    ("GET", P + "auth/mfa/"): Row(allow(200, *EVERYONE)),
+    # People only (session authentication): an API key never manages a second factor or a password,
+    # and without an authentication header to offer DRF answers anonymous callers 403.
+    ("GET", P + "auth/mfa/"): Row(allow(200, *EVERYONE, anon=403)),
     ("POST", P + "auth/mfa/recovery-codes/"): Row(
-        allow(400, *EVERYONE), body=lambda w: {"password": "not-the-password"}
+        allow(400, *EVERYONE, anon=403), body=lambda w: {"password": "not-the-password"}
     ),
     ("POST", P + "auth/password/"): Row(
-        allow(400, *EVERYONE), body=lambda w: {"old_password": "wrong", "new_password": "x"}
+        allow(400, *EVERYONE, anon=403), body=lambda w: {"old_password": "wrong", "new_password": "x"}
     ),
     ("POST", P + "auth/lock/"): Row(allow(204, *EVERYONE)),
     ("POST", P + "auth/unlock/"): Row(allow(400, *EVERYONE), body=lambda w: {"password": "wrong"}),
@@ -316,7 +319,7 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "incidents.calltype": (_ALL_STAFF, _SUP_ADMIN),
     "incidents.dispositioncode": (_ALL_STAFF, _SUP_ADMIN),
     "incidents.incident": (_ALL_STAFF, _NONE),
-    "realtime.device": (_NONE, _NONE),
+    "realtime.device": (_SUP_ADMIN, _NONE),  # lost-phone revoke is an admin action too
     "realtime.escalation": (_NONE, _NONE),
     "realtime.event": (_NONE, _NONE),
     "realtime.pushsubscription": (_NONE, _NONE),
@@ -324,7 +327,30 @@ ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "referrals.followup": (_ALL_STAFF, _NONE),
     "reminders.reminder": (_NONE, _NONE),
     "security.lockout": (_ADMIN, _NONE),
-    "security.securityevent": (_ADMIN, _NONE),  # the security audit: the admin role (item 7)
+    "security.securityevent": (_ADMIN, _NONE),
+    "security.usersession": (_SUP_ADMIN, _NONE),  # the security audit: the admin role (item 7)
     "shifts.shift": (_ALL_STAFF, _SUP_ADMIN),
     "teams.team": (_ALL_STAFF, _SUP_ADMIN),
+}
+
+# Team B's objects (index 1 of the world's ids), asked for by everyone, team A's clinician and officer
+# included: team A never sees team B's clinical records (404, not 403: their existence does not leak),
+# and an officer sees a call that is not theirs without the subject (DOMAIN.md §2).
+CROSS_TEAM: dict[tuple[str, str], Row] = {
+    ("GET", P + "clinical/encounters/{encounter_id}/"): Row(
+        allow(200, *OPERATIONS, denied=404, analyst=404, admin=404, clinician=404, officer=404),
+        ids={"encounter_id": 1},
+    ),
+    ("PUT", P + "clinical/encounters/{encounter_id}/officer-section/"): Row(
+        allow(200, denied=404), body=lambda w: {"police_action": "none"}, ids={"encounter_id": 1}
+    ),
+    ("POST", P + "clinical/encounters/{encounter_id}/notes/"): Row(
+        allow(201, "care_navigator", "clinical_supervisor", denied=404),
+        body=lambda w: {"id": str(uuid.uuid4()), "format": "dap"},
+        ids={"encounter_id": 1},
+    ),
+    ("GET", P + "incidents/{incident_id}/"): Row(allow(200, *EVERYONE), ids={"incident_id": 1}, officer_never="Sam B"),
+    ("POST", P + "assignments/{assignment_id}/accept/"): Row(
+        allow(403, "clinician", "officer"), ids={"assignment_id": 1}
+    ),
 }

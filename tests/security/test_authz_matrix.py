@@ -26,7 +26,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.views import APIView
 
-from .authz_table import ADMIN_MODELS, ROWS, STAFF, Row
+from .authz_table import ADMIN_MODELS, CROSS_TEAM, ROWS, STAFF, Row
 from .conftest import ALL_ACTORS, ANON, CAD, CSRF_TOKEN, World, actor_credentials, rolled_back
 
 pytestmark = pytest.mark.django_db
@@ -164,14 +164,18 @@ def _admin_rows() -> dict[str, dict[str, int]]:
 def test_every_row_answers_each_actor_exactly(world: World, actor: str) -> None:
     mismatches: list[str] = []
     seen: list[str] = []
-    for (method, template), row in sorted(ROWS.items(), key=lambda item: (item[0][1], item[0][0])):
+    cases = [(key, row, "") for key, row in ROWS.items()] + [(key, row, " (team B)") for key, row in CROSS_TEAM.items()]
+    for (method, template), row, label in sorted(cases, key=lambda item: (item[0][1], item[0][0], item[2])):
         url = _url(world, template, row)
+        template += label
         with rolled_back():
             response = _send(world, actor, method, url, row.body(world) if row.body else None, row.query)
         got, want = response.status_code, row.expect[actor]
         seen.append(f"{method:6} {template:60} {got}")
         if got != want:
             mismatches.append(f"{method} {template} as {actor}: expected {want}, got {got} {response.content[:200]!r}")
+        if actor == "officer" and row.officer_never:
+            assert row.officer_never not in response.content.decode(), (method, template)
         if url.startswith("/api/v1/") and got >= 400:
             body = response.json()
             assert isinstance(body.get("message"), str) and isinstance(body.get("errors"), dict), (url, body)
@@ -187,7 +191,8 @@ def test_every_row_answers_each_actor_exactly(world: World, actor: str) -> None:
 
 
 def test_the_table_names_every_actor_in_every_row() -> None:
-    for key, row in ROWS.items():
+    for key, row in [*ROWS.items(), *CROSS_TEAM.items()]:
         assert set(row.expect) == set(ALL_ACTORS), key
+    assert set(CROSS_TEAM) <= set(ROWS)
     assert ANON in ALL_ACTORS and CAD in ALL_ACTORS
     assert CSRF_TOKEN  # the matrix sends the CSRF token like the PWA: refusals are authorization, not CSRF

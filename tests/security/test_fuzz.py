@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
 import hypothesis
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -56,6 +58,19 @@ def _schema() -> Any:
     config = schemathesis.Config()
     config.projects.default.generation.update(with_security_parameters=False)
     return schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), config=config)
+
+
+@pytest.fixture
+def keep_the_test_connection(world: World) -> Iterator[None]:
+    """schemathesis calls the real WSGI handler, whose request signals close "old" connections; on
+    PostgreSQL that closes the test transaction's connection mid-test. Django's own test client
+    disconnects the same handler for the same reason (and connects it again after each of its
+    requests: hence after the world is built)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def _operations() -> list[Any]:
@@ -112,7 +127,7 @@ def _fuzz_operation(world: World, actor: str, operation: Any, tally: Counter[str
 
 
 @pytest.mark.parametrize("actor", ALL_ACTORS)
-def test_every_operation_survives_fuzzing(world: World, actor: str) -> None:
+def test_every_operation_survives_fuzzing(world: World, actor: str, keep_the_test_connection: None) -> None:
     operations = _operations()
     assert len(operations) > 50, "the schema lost its operations"
     tally: Counter[str] = Counter()
