@@ -100,6 +100,23 @@ def test_every_endpoint_has_exactly_one_row() -> None:
     assert api_routes == {e for e in schema_endpoints() if e[1].startswith("/api/v1/")}
 
 
+def test_a_new_endpoint_without_a_row_is_noticed(settings: Any) -> None:
+    settings.ROOT_URLCONF = "tests.security.extra_urls"
+    new = {("GET", "/api/v1/brand-new/{thing_id}/"), ("POST", "/api/v1/brand-new/{thing_id}/")}
+    assert (urlconf_endpoints() | schema_endpoints()) - set(ROWS) == new
+
+
+def test_a_model_registered_in_the_admin_later_is_noticed() -> None:
+    from django.contrib.sessions.models import Session
+
+    admin.site.register(Session)
+    try:
+        assert "sessions.session" in set(_admin_model_prefixes().values()) - set(ADMIN_MODELS)
+        assert "/admin/sessions/session/" in _admin_rows()
+    finally:
+        admin.site.unregister(Session)
+
+
 def test_every_admin_model_has_a_rule() -> None:
     registered = set(_admin_model_prefixes().values())
     assert not sorted(registered - set(ADMIN_MODELS)), "admin models without a rule in ADMIN_MODELS"
