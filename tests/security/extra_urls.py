@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
+from typing import Any
+
+from django.urls import path
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +20,7 @@ class BrandNewApi(APIView):
         return Response({})
 
 
-urlpatterns: list[URLPattern | URLResolver] = [
+urlpatterns: list[Any] = [
     path("api/v1/brand-new/<int:thing_id>/", BrandNewApi.as_view()),
     *app_urlpatterns,
 ]
