@@ -281,7 +281,8 @@ class IncidentListApi(APIView):
         open = serializers.BooleanField(required=False, allow_null=True, default=None)
         received_from = AwareDateTimeField(required=False)
         received_to = AwareDateTimeField(required=False)
-        team = serializers.IntegerField(min_value=1, required=False)
+        # Bounded to the database's integer: a larger id is a 400, not an OverflowError on SQLite.
+        team = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
         call_type = serializers.CharField(max_length=20, required=False)
         behavioral_health = serializers.BooleanField(required=False, allow_null=True, default=None)
 

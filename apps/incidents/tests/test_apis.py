@@ -358,3 +358,9 @@ def test_the_incident_apis_add_no_schema_warnings() -> None:
     assert ours == []
     for path in ("/api/v1/incidents/", "/api/v1/incidents/{incident_id}/recommendations/", "/api/v1/cad/incidents"):
         assert path in schema["paths"]
+
+
+def test_a_team_filter_beyond_the_database_integer_is_a_400(api: Any, dispatcher: Any) -> None:
+    response = api(dispatcher).get("/api/v1/incidents/", {"team": "99999999999999999999"})
+    assert response.status_code == 400
+    assert "team" in response.json()["errors"]
