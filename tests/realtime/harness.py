@@ -137,6 +137,8 @@ class Server:
 
 
 def server_env(database_url: str, redis_url: str | None, **extra: str) -> dict[str, str]:
+    from django.conf import settings
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
     env.update(
         {
@@ -144,6 +146,8 @@ def server_env(database_url: str, redis_url: str | None, **extra: str) -> dict[s
             "DATABASE_URL": database_url,
             "DJANGO_DEBUG": "1",
             "LOG_LEVEL": "WARNING",
+            # The same field-encryption keys as the test process (API keys' signing secrets, notes).
+            "NOTE_ENCRYPTION_KEYS": ",".join(settings.NOTE_ENCRYPTION_KEYS),
         }
     )
     env.pop("REDIS_URL", None)

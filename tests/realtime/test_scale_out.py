@@ -131,14 +131,14 @@ def assert_exactly_once_in_order(client: Client, expected_n: int) -> None:
 def test_an_api_call_on_process_a_reaches_a_client_on_process_b(
     redis_server: ThrowawayRedis, clients: Clients, officer_a: Any, dispatcher: Any, tmp_path: Any
 ) -> None:
-    from apps.accounts.models import ApiKey
+    from apps.accounts.models import ApiKey, ApiKeyScope
     from apps.realtime.models import Device
 
     env = server_env(database_url(), redis_server.url, EVENTS_CATCHUP_SECONDS="60")
     with transaction.atomic():
         (offer,) = event_emit(type="assignment.offered", recipients=[officer_a], data={"incident_id": 1})
     device = Device.objects.create(id=uuid.uuid4(), user=officer_a, last_seen_at=timezone.now())
-    _key, secret = ApiKey.generate(name="test", user=officer_a)
+    _key, secret = ApiKey.generate(name="test", user=officer_a, scopes=[ApiKeyScope.API_WRITE])
     with servers(2, env, tmp_path) as (a, b):
         board = clients.add(b.port, session_of(dispatcher), "dispatcher@B")
         clients.all_connected()
