@@ -24,7 +24,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its settings as a script (?script), so the page has no inline script (CSP);
     # Swagger UI's files come from drf-spectacular-sidecar (self-hosted, no CDN).
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # No OPTIONS description (metadata_class=None → 405): DRF's would be rendered by the page's template
+    # renderer without a template, a 500 (found by the authorization matrix).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", metadata_class=None), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("", include("apps.shifts.calendar_urls")),
     # Everything else is a route of the single-page app (served from frontend/dist).
