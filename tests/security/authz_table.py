@@ -18,6 +18,7 @@ registered in the admin later fails the test until it has an entry.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
@@ -298,39 +299,172 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/admin/{app_label}/"): Row(
         allow(200, *STAFF, denied=302, anon=302, cad=302, admin=404), why="the admin role has no clinical models"
     ),
+    # A ModelAdmin's own pages (beyond the standard ones of ADMIN_MODELS).
+    ("GET", "/admin/accounts/user/{id}/password/"): Row(
+        allow(200, "admin", denied=302, anon=302, cad=302, supervisor=403, clinical_supervisor=403),
+        why="setting someone's password is a change of the user",
+    ),
+    ("GET", "/admin/shifts/shift/generate/"): Row(
+        allow(200, "supervisor", "admin", denied=302, anon=302, cad=302, clinical_supervisor=403), why="adds shifts"
+    ),
+    ("GET", "/admin/shifts/shift/coverage/"): Row(allow(200, *STAFF, denied=302, anon=302, cad=302)),
     ("GET", "/admin/{url}"): Row(allow(404, *STAFF, denied=302, anon=302, cad=302), why="admin catch-all"),
 }
 
-# Admin models: "app_label.model" → (roles that see the changelist, roles that see the add page).
-# Every other staff role gets 403 there; non-staff roles and anonymous are redirected to sign in.
+# HEAD answers what GET answers (test_head_options_and_unsupported_methods), except here (findings,
+# left as the code has them; docs/security.md):
+HEAD_DIFFERS: dict[str, dict[str, int]] = {
+    # Decorated ``require_GET``, not ``require_safe``: HEAD is refused (405) for everyone.
+    "/healthz": same(405),
+    "/calendar/{token}.ics": same(405),
+    "/{spa}": same(405),
+    # Django's admin sign-in sends a signed-in user on to the index only for GET.
+    "/admin/login/": {role: 200 for role in STAFF},
+    # The view lets every role read with ``method == "GET"`` (not the safe methods): HEAD is a write.
+    P + "shifts/{shift_id}/": {role: 403 for role in USER_ROLES if role not in ("supervisor", "admin")},
+}
+
+# --- Admin model pages: rules by role ---------------------------------------------------------------
+# Every registered ModelAdmin answers for its changelist, add page, and one existing object's page
+# (``<pk>/change/``), history and delete page (``admin_object_pages`` in test_authz_matrix.py); a model
+# registered later fails the test until it has an entry here, with an object to open.
+# ``view``: changelist, the object's page (read-only unless ``change``) and its history; ``add``: the add
+# page; ``change``: may save the object's page (POST); ``delete``: the delete page and deleting. Every other
+# staff role gets 403 there; non-staff roles, anonymous and the CAD client are sent to the admin sign-in.
+
+
+@dataclass(frozen=True)
+class AdminModel:
+    obj: Callable[[World], Any]  # one existing object of the model (from the world, or made for the test)
+    view: frozenset[str] = frozenset()
+    add: frozenset[str] = frozenset()
+    change: frozenset[str] = frozenset()
+    delete: frozenset[str] = frozenset()
+    # Roles the object's own policy hides it from (its ModelAdmin.get_object answers None): the history
+    # page sends them back to the admin index as for a missing object (302, nothing shown); the object's
+    # page still refuses them (403: Django checks the permission first).
+    not_found: frozenset[str] = frozenset()
+
+
 _NONE: frozenset[str] = frozenset()
 _ALL_STAFF = frozenset(STAFF)
 _SUP_ADMIN = frozenset({"supervisor", "admin"})
 _ADMIN = frozenset({"admin"})
 _SUPERVISORS = frozenset({"supervisor", "clinical_supervisor"})
-ADMIN_MODELS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "accounts.apikey": (_ADMIN, _ADMIN),
-    "accounts.user": (_SUP_ADMIN, _ADMIN),
-    "auth.group": (_NONE, _NONE),  # roles are groups made by migrations; nobody edits them by hand
-    "clinical.accesslog": (_SUPERVISORS, _NONE),
-    "clinical.breakglass": (_SUPERVISORS, _NONE),
-    "clinical.encounter": (_SUPERVISORS, _NONE),  # supervisor: police-safe fields only (clinical role matrix)
-    "clinical.person": (frozenset({"clinical_supervisor"}), _NONE),
-    "incidents.calltype": (_ALL_STAFF, _SUP_ADMIN),
-    "incidents.dispositioncode": (_ALL_STAFF, _SUP_ADMIN),
-    "incidents.incident": (_ALL_STAFF, _NONE),
-    "realtime.device": (_SUP_ADMIN, _NONE),  # lost-phone revoke is an admin action too
-    "realtime.escalation": (_NONE, _NONE),
-    "realtime.event": (_NONE, _NONE),
-    "realtime.pushsubscription": (_NONE, _NONE),
-    "referrals.agency": (_ALL_STAFF, _ALL_STAFF),
-    "referrals.followup": (_ALL_STAFF, _NONE),
-    "reminders.reminder": (_NONE, _NONE),
-    "security.lockout": (_ADMIN, _NONE),
-    "security.securityevent": (_ADMIN, _NONE),
-    "security.usersession": (_SUP_ADMIN, _NONE),  # the security audit: the admin role (item 7)
-    "shifts.shift": (_ALL_STAFF, _SUP_ADMIN),
-    "teams.team": (_ALL_STAFF, _SUP_ADMIN),
+# Audit trails: nobody changes or deletes a row, not even through the admin (DOMAIN.md §6; issue 8 item 7).
+APPEND_ONLY = frozenset({"clinical.accesslog", "security.securityevent"})
+
+
+def _first(label: str) -> Callable[[World], Any]:
+    """The world's first object of a model the world's services create as they go (logs, events)."""
+
+    def pick(_w: World) -> Any:
+        from django.apps import apps
+
+        obj = apps.get_model(label).objects.order_by("pk").first()
+        assert obj is not None, f"the world has no {label}: make one for the admin pages"
+        return obj
+
+    return pick
+
+
+def _get(label: str, **lookup: Any) -> Callable[[World], Any]:
+    def pick(_w: World) -> Any:
+        from django.apps import apps
+
+        return apps.get_model(label).objects.get(**lookup)
+
+    return pick
+
+
+def _world_id(label: str, name: str) -> Callable[[World], Any]:
+    def pick(w: World) -> Any:
+        from django.apps import apps
+
+        return apps.get_model(label).objects.get(pk=w.ids[name][0])
+
+    return pick
+
+
+def _break_glass(w: World) -> Any:
+    from apps.clinical.models import BreakGlass, Encounter
+
+    encounter = Encounter.objects.get(pk=w.ids["encounter_id"][1])
+    expires = encounter.started_at + dt.timedelta(days=3650)
+    return BreakGlass.objects.create(user=w.users["supervisor"], encounter=encounter, reason="r", expires_at=expires)
+
+
+def _escalation(_w: World) -> Any:
+    from django.utils import timezone
+
+    from apps.realtime.models import Escalation
+
+    now = timezone.now()
+    due = {f"{step}_due_at": now + dt.timedelta(minutes=5) for step in ("push", "alert", "reassign")}
+    return Escalation.objects.create(
+        subject="offer:1", event_uid=uuid.uuid4(), team_label="CR-FZ-A", created_at=now, **due
+    )
+
+
+def _push_subscription(w: World) -> Any:
+    from django.utils import timezone
+
+    from apps.realtime.models import Device, PushSubscription
+
+    now = timezone.now()
+    return PushSubscription.objects.create(
+        device=Device.objects.get(pk=w.ids["device_id"][0]),
+        user=w.users["officer"],
+        endpoint="https://push.example.com/send/admin",
+        p256dh="p256dh",
+        auth="auth",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _lockout(_w: World) -> Any:
+    from apps.security.models import Lockout
+
+    return Lockout.objects.create(scope=Lockout.Scope.values[0], key="nobody", failures=3)
+
+
+def _security_event(w: World) -> Any:
+    from apps.security.audit import Kind, record
+
+    event = record(Kind.LOGIN_FAILED, user=None, username="nobody", reason="admin matrix")
+    assert event is not None
+    return event
+
+
+ADMIN_MODELS: dict[str, AdminModel] = {
+    "accounts.apikey": AdminModel(_get("accounts.apikey", name="Fuzz CAD"), _ADMIN, _ADMIN, _ADMIN, _ADMIN),
+    "accounts.user": AdminModel(_world_id("accounts.user", "user_id"), _SUP_ADMIN, _ADMIN, _ADMIN, _ADMIN),
+    # Roles are groups made by migrations; nobody edits them by hand (superusers only, none here).
+    "auth.group": AdminModel(_get("auth.group", name="officer")),
+    "clinical.accesslog": AdminModel(_first("clinical.accesslog"), _SUPERVISORS),
+    # Every field read-only; supervisors may save the page only for the "reviewed" action.
+    "clinical.breakglass": AdminModel(_break_glass, _SUPERVISORS, change=_SUPERVISORS),
+    # Supervisor: police-safe fields only (clinical role matrix); the admin role sees no clinical model.
+    "clinical.encounter": AdminModel(_world_id("clinical.encounter", "encounter_id"), _SUPERVISORS, not_found=_ADMIN),
+    "clinical.person": AdminModel(_world_id("clinical.person", "person_id"), frozenset({"clinical_supervisor"})),
+    "incidents.calltype": AdminModel(_get("incidents.calltype", local_code="SUICTHRT"), _ALL_STAFF, *[_SUP_ADMIN] * 3),
+    "incidents.dispositioncode": AdminModel(
+        _get("incidents.dispositioncode", program_code="transport_ed"), _ALL_STAFF, *[_SUP_ADMIN] * 3
+    ),
+    "incidents.incident": AdminModel(_world_id("incidents.incident", "incident_id"), _ALL_STAFF),
+    "realtime.device": AdminModel(_world_id("realtime.device", "device_id"), _SUP_ADMIN),  # revoke: an action
+    "realtime.escalation": AdminModel(_escalation),
+    "realtime.event": AdminModel(_first("realtime.event")),
+    "realtime.pushsubscription": AdminModel(_push_subscription),
+    "referrals.agency": AdminModel(_world_id("referrals.agency", "agency_id"), *[_ALL_STAFF] * 4),
+    "referrals.followup": AdminModel(_world_id("referrals.followup", "followup_id"), _ALL_STAFF, change=_ALL_STAFF),
+    "reminders.reminder": AdminModel(_first("reminders.reminder")),
+    "security.lockout": AdminModel(_lockout, _ADMIN, change=_ADMIN),  # "unlock" is an action (change)
+    "security.securityevent": AdminModel(_security_event, _ADMIN),  # the security audit: the admin role
+    "security.usersession": AdminModel(_world_id("security.usersession", "session_id"), _SUP_ADMIN),
+    "shifts.shift": AdminModel(_world_id("shifts.shift", "shift_id"), _ALL_STAFF, *[_SUP_ADMIN] * 3),
+    "teams.team": AdminModel(_world_id("teams.team", "team_id"), _ALL_STAFF, *[_SUP_ADMIN] * 3),
 }
 
 # Team B's objects (index 1 of the world's ids), asked for by everyone, team A's clinician and officer
