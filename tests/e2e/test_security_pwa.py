@@ -6,6 +6,8 @@ listener checks that no page breaks the Content-Security-Policy."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -43,6 +45,22 @@ def outbox_count(page: Any) -> int:
                     const c = tx.objectStore("outbox").count();
                     c.onsuccess = () => { resolve(c.result); req.result.close(); };
                     c.onerror = () => reject(c.error);
+                };
+                req.onerror = () => reject(req.error);
+            })"""
+        )
+    )
+
+
+def outbox_items(page: Any) -> list[dict[str, Any]]:
+    return list(
+        page.evaluate(
+            """() => new Promise((resolve, reject) => {
+                const req = indexedDB.open("coresponse");
+                req.onsuccess = () => {
+                    const all = req.result.transaction("outbox", "readonly").objectStore("outbox").getAll();
+                    all.onsuccess = () => { resolve(all.result); req.result.close(); };
+                    all.onerror = () => reject(all.error);
                 };
                 req.onerror = () => reject(req.error);
             })"""
@@ -172,6 +190,120 @@ def test_idle_lock_hides_everything_keeps_unsent_work_and_unlock_resumes_and_syn
     a = Assignment.objects.get()
     assert a.status == "en_route" and a.en_route_at is not None
     assert outbox_count(page) == 0
+    assert csp_violations(page) == []
+
+
+# Every WebSocket the page opens, with whether it opened and its close code (null while open).
+WS_LOG = """
+(() => {
+  const Native = window.WebSocket;
+  window.__wsLog = [];
+  class Logged extends Native {
+    constructor(url, protocols) {
+      super(url, protocols);
+      const entry = { url: String(url), opened: false, closed: null };
+      window.__wsLog.push(entry);
+      this.addEventListener("open", () => { entry.opened = true; });
+      this.addEventListener("close", (e) => { entry.closed = e.code; });
+    }
+  }
+  window.WebSocket = Logged;
+})();
+"""
+
+
+def test_12_hour_limit_shows_sign_in_keeps_the_offline_write_and_sends_it_once_after_signing_in_again(
+    phone: Any, settings: Any, on_shift_a: Any, officer_a: Any, clinician_a: Any, dispatcher: Any
+) -> None:
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from apps.core.models import IdempotencyRecord
+    from apps.incidents import services
+    from apps.incidents.models import Assignment, TimelineEntry
+    from apps.security.models import SecurityEvent, UserSession
+
+    # The "12 hours" shortened to 20 s on the server (the app learns it from auth/session's expires_at).
+    limit = 20
+    settings.SECURITY_SESSION_MAX_SECONDS = limit
+    incident = in_thread(
+        services.incident_create, by=dispatcher, values={"call_type_code": "OD", "priority": 7, "address": "3 Oak St"}
+    )
+    offered = in_thread(services.assignment_offer, incident_id=incident.pk, team_id=on_shift_a.team_id, by=dispatcher)
+    assignment = in_thread(services.assignment_accept, assignment_id=offered.pk, by=clinician_a)
+
+    status_path = f"/api/v1/assignments/{assignment.pk}/status/"
+
+    def queued(page: Any) -> list[str]:
+        """The outbox states of the status write (other writes the app may queue are not counted: the
+        officer's phone can flash the offer from the event replay and queue an "Assignment seen")."""
+        return [i["status"] for i in outbox_items(page) if i["url"] == status_path]
+
+    def en_route_entries() -> int:
+        return TimelineEntry.objects.filter(assignment=assignment, new_value="en_route").count()
+
+    ctx = phone()
+    ctx.add_init_script(WS_LOG)
+    page = ctx.new_page()
+    sign_in(page, officer_a.username)
+    page.wait_for_url("**/team")
+    first = UserSession.objects.get(user=officer_a)
+    expires = first.created_at + dt.timedelta(seconds=limit)
+    buttons = page.locator(".status-buttons button")
+    expect(buttons).to_have_text(["En route"], timeout=LIVE)
+    expect(page.get_by_text("3 Oak St")).to_be_visible()
+    expect(page.locator(".banner-status")).to_contain_text("All changes synced", timeout=LIVE)  # socket open
+
+    # Offline, inside the limit: the tap is queued on the phone.
+    ctx.set_offline(True)
+    page.get_by_role("button", name="En route").click()
+    expect(page.locator(".notice-queued")).to_contain_text("saved on this device", timeout=LIVE)
+    assert queued(page) == ["pending"]
+    assert timezone.now() < expires, "the tap must be made before the limit; raise `limit` on a slow machine"
+
+    # Past the limit, back online: the full sign-in with the 12-hour message, nothing of the call left.
+    time.sleep((expires - timezone.now()).total_seconds() + 1)
+    ctx.set_offline(False)
+    page.wait_for_url("**/signin", timeout=LIVE)
+    expect(page.get_by_text("Your session reached its 12-hour limit")).to_be_visible()
+    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.get_by_label("Password", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    html = page.content()
+    assert "3 Oak St" not in html and "status-buttons" not in html
+    check_page(page, "session-expired")
+
+    # The live socket is closed (by the server: 4401, the moment the replayed write ended the session;
+    # or by the app itself on that write's 401, if that comes first) and no new one is opened.
+    page.wait_for_function("() => window.__wsLog.length > 0 && window.__wsLog.every((e) => e.closed !== null)")
+    sockets = page.evaluate("() => window.__wsLog")
+    assert len(sockets) == 1 and sockets[0]["opened"] and sockets[0]["closed"] in (4401, 1000), sockets
+    # The server ended the session as expired and audited it.
+    first.refresh_from_db()
+    assert first.ended_at is not None and first.end_reason == UserSession.EndReason.EXPIRED
+    expired = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SESSION_EXPIRED, user=officer_a)
+    assert [e.details.get("session") for e in expired] == [first.pk]
+
+    # The queued write is still on the phone and never reached the server.
+    assert queued(page) == ["pending"]
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.ACCEPTED and assignment.en_route_at is None
+    assert en_route_entries() == 0 and not IdempotencyRecord.objects.filter(path=status_path).exists()
+
+    # The same person signs in again (password and code): the write is sent, once.
+    sign_in(page, officer_a.username)
+    page.wait_for_url("**/team", timeout=LIVE)
+    deadline = time.monotonic() + LIVE / 1000
+    while queued(page) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert queued(page) == []  # sent and answered: an item leaves the outbox on the server's 2xx
+    expect(page.locator(".banner-status")).to_contain_text("All changes synced", timeout=LIVE)
+    expect(buttons).to_have_text(["On scene"], timeout=LIVE)
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.EN_ROUTE and assignment.en_route_at is not None
+    assert en_route_entries() == 1
+    assert IdempotencyRecord.objects.filter(user=officer_a, path=status_path).count() == 1
+    assert UserSession.objects.filter(user=officer_a, ended_at__isnull=True).exclude(pk=first.pk).count() == 1
     assert csp_violations(page) == []
 
 
