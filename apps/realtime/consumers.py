@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
@@ -102,9 +103,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.ticker = asyncio.ensure_future(self._tick())
 
     async def disconnect(self, code: int) -> None:
+        await self._release()
+
+    async def _release(self) -> None:
+        """Leave the sweeper, stop the heartbeat, leave the groups. Safe to run twice."""
         sweeper.unregister(self)
         ticker = getattr(self, "ticker", None)
-        if ticker is not None:
+        if ticker is not None and ticker is not asyncio.current_task():
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await ticker
@@ -112,6 +117,24 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             if group is not None:
                 with contextlib.suppress(Exception):
                     await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def dispatch(self, message: Any) -> None:
+        """A send to a client that has just gone (uvicorn raises ``ClientDisconnected``, an OSError)
+        would end this consumer without ``disconnect()``: it would stay in the sweeper and keep its
+        heartbeat running forever. Release everything and stop cleanly instead."""
+        try:
+            await super().dispatch(message)
+        except OSError:
+            log.info("event socket of user %s: client gone while sending", getattr(self, "user_id", None))
+            await self._release()
+            raise StopConsumer() from None
+
+    async def close_quietly(self, code: int) -> None:
+        """Close from outside a message handler (sweeper, heartbeat); a client already gone is released."""
+        try:
+            await self.close(code=code)
+        except OSError:
+            await self._release()
 
     # --- client → server ----------------------------------------------------------------------------
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
@@ -243,22 +266,25 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         while True:
             try:
                 if time.monotonic() - self.last_heard > 3 * heartbeat:
-                    await self.close(code=CLOSE_HEARTBEAT_TIMEOUT)
+                    await self.close_quietly(CLOSE_HEARTBEAT_TIMEOUT)
                     return
                 await self.send_json({"type": "ping"})
             except asyncio.CancelledError:
                 raise
+            except OSError:
+                await self._release()  # the client is gone and nobody will call disconnect()
+                return
             except Exception:
                 log.warning("event socket heartbeat failed for user %s", self.user_id, exc_info=True)
             await asyncio.sleep(heartbeat)
 
     async def session_ended(self) -> None:
         """Called by the sweeper: signed out, expired or revoked elsewhere."""
-        await self.close(code=CLOSE_UNAUTHENTICATED)
+        await self.close_quietly(CLOSE_UNAUTHENTICATED)
 
     async def session_locked(self) -> None:
         """Called by the sweeper: the session is locked (idle, or by the app)."""
-        await self.close(code=CLOSE_LOCKED)
+        await self.close_quietly(CLOSE_LOCKED)
 
     # Channel-layer messages from apps.security.sessions (revoke / sign out this device / lock).
     async def security_session_revoked(self, message: dict[str, Any]) -> None:

@@ -120,12 +120,17 @@ async def sweep_once() -> None:
     for consumer in consumers:
         gone = not consumer.session_key or consumer.session_key not in valid
         state = states.get(getattr(consumer, "security_session_id", None) or 0, State.ENDED)
-        if gone or getattr(consumer, "device_id", None) in revoked or state in (State.ENDED, State.EXPIRED):
-            await consumer.session_ended()
-        elif state == State.LOCKED:
-            await consumer.session_locked()
-        else:
-            alive.append(consumer)
+        try:
+            if gone or getattr(consumer, "device_id", None) in revoked or state in (State.ENDED, State.EXPIRED):
+                await consumer.session_ended()
+            elif state == State.LOCKED:
+                await consumer.session_locked()
+            else:
+                alive.append(consumer)
+        except Exception:
+            # One broken socket must not cost the others their safety net this round.
+            log.warning("closing socket of user %s failed; dropped", consumer.user_id, exc_info=True)
+            unregister(consumer)
     if alive:
         try:
             # Re-join: after a Redis restart without persistence the memberships are gone.
