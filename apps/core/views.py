@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.defaults import page_not_found
 
 from durham_coresponse.celery import app as celery_app
@@ -46,7 +46,7 @@ def _check_broker() -> dict[str, Any]:
         return {"ok": True, "transport": str(conn.transport.driver_type)}
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, dict[str, Any]] = {}
     for name, check in (
@@ -67,7 +67,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-@require_GET
+@require_safe
 def spa_index(request: HttpRequest) -> HttpResponseBase:
     index = settings.FRONTEND_DIST / "index.html"
     if not index.is_file():

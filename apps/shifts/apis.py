@@ -6,6 +6,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -125,7 +126,7 @@ class ShiftListApi(APIView):
 
 class ShiftDetailApi(APIView):
     def get_permissions(self) -> list[Any]:
-        roles = tuple(ALL_ROLES) if self.request.method == "GET" else SHIFT_WRITERS
+        roles = tuple(ALL_ROLES) if self.request.method in SAFE_METHODS else SHIFT_WRITERS
         return [HasRole.of(*roles)()]
 
     @extend_schema(responses=ShiftOutput)

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from apps.accounts.models import User
 
@@ -64,7 +64,7 @@ def shifts_ical(*, user: User, host: str) -> str:
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
 
 
-@require_GET
+@require_safe
 def shifts_ical_view(request: HttpRequest, token: str) -> HttpResponse:
     user = User.objects.filter(calendar_token=token, is_active=True).first()
     if user is None:

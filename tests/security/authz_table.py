@@ -314,14 +314,8 @@ ROWS: dict[tuple[str, str], Row] = {
 # HEAD answers what GET answers (test_head_options_and_unsupported_methods), except here (findings,
 # left as the code has them; docs/security.md):
 HEAD_DIFFERS: dict[str, dict[str, int]] = {
-    # Decorated ``require_GET``, not ``require_safe``: HEAD is refused (405) for everyone.
-    "/healthz": same(405),
-    "/calendar/{token}.ics": same(405),
-    "/{spa}": same(405),
     # Django's admin sign-in sends a signed-in user on to the index only for GET.
     "/admin/login/": {role: 200 for role in STAFF},
-    # The view lets every role read with ``method == "GET"`` (not the safe methods): HEAD is a write.
-    P + "shifts/{shift_id}/": {role: 403 for role in USER_ROLES if role not in ("supervisor", "admin")},
 }
 
 # --- Admin model pages: rules by role ---------------------------------------------------------------
