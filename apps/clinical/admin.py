@@ -72,11 +72,7 @@ class EncounterAdmin(ReadOnlyRoleAdmin):
             # The policy decides the visible parts; the read is logged like an API read.
             try:
                 view = selectors.encounter_get(
-                    actor=Actor(
-                        user=request.user,
-                        ip=request.META.get("REMOTE_ADDR"),
-                        user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
-                    ),
+                    actor=Actor.from_request(request, request.user),
                     encounter_id=obj.pk,
                 )
             except ApplicationError:
@@ -103,11 +99,7 @@ class PersonAdmin(ReadOnlyRoleAdmin):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None and isinstance(request.user, User):
             access_log_record(
-                actor=Actor(
-                    user=request.user,
-                    ip=request.META.get("REMOTE_ADDR"),
-                    user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
-                ),
+                actor=Actor.from_request(request, request.user),
                 action=AccessLog.Action.READ,
                 record_type="person",
                 record_id=obj.pk,

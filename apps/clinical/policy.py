@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.request import Request
 
@@ -76,10 +77,12 @@ class Actor:
     user_agent: str = ""
 
     @classmethod
-    def from_request(cls, request: Request, user: User) -> Actor:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-        return cls(user=user, ip=ip or None, user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300])
+    def from_request(cls, request: Request | HttpRequest, user: User) -> Actor:
+        # client_ip trusts X-Forwarded-For only behind SECURITY_TRUSTED_PROXY_COUNT proxies (a client
+        # could otherwise write any address into the access log).
+        from apps.security.ip import client_ip
+
+        return cls(user=user, ip=client_ip(request), user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300])
 
 
 def user_team_ids(user: User) -> set[int]:

@@ -315,12 +315,3 @@ def push_subscription_delete(*, user: User, device_id: uuid.UUID | None = None, 
         qs = qs.filter(endpoint=endpoint)
     deleted, _ = qs.delete()
     return deleted
-
-
-@transaction.atomic
-def device_revoke(*, device_id: uuid.UUID) -> bool:
-    """A lost or stolen phone: no more pushes, its socket is closed (4401) at the next sweep, and
-    its hello is refused from now on. The user signs in again on a new device id."""
-    updated = Device.objects.filter(pk=device_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    PushSubscription.objects.filter(device_id=device_id).delete()
-    return bool(updated)

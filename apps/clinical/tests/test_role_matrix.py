@@ -326,6 +326,21 @@ def test_event_payloads_to_police_roles_carry_ids_and_the_flag_only(world: World
     assert {e.data["what"] for e in changed.filter(user=world.users["clinician_a"])} == {"officersection"}
 
 
+def test_the_access_log_ignores_a_forged_forwarded_for_unless_behind_a_trusted_proxy(
+    api: Any, world: World, settings: Any
+) -> None:
+    from apps.clinical.models import AccessLog
+
+    url = f"/api/v1/clinical/notes/{world.note.pk}/"
+    client = api(world.users["care_navigator"])
+    settings.SECURITY_TRUSTED_PROXY_COUNT = 0
+    assert client.get(url, REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="6.6.6.6").status_code == 200
+    assert AccessLog.objects.order_by("-id").values_list("ip", flat=True)[0] == "10.1.2.3"
+    settings.SECURITY_TRUSTED_PROXY_COUNT = 1
+    assert client.get(url, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9").status_code == 200
+    assert AccessLog.objects.order_by("-id").values_list("ip", flat=True)[0] == "203.0.113.9"
+
+
 def test_every_clinical_read_is_in_the_access_log(api: Any, world: World) -> None:
     from apps.clinical.models import AccessLog
 
