@@ -261,6 +261,13 @@ export function authErrorMessage(err: ApiError): string {
   return err.message || "That did not work. Please try again.";
 }
 
+/** The message for a failed sign-in step: lockout and rate limits say how long to wait. */
+export function signInErrorMessage(err: unknown): string {
+  if (err instanceof ApiError) return authErrorMessage(err);
+  if (err instanceof NetworkError) return "Cannot reach the server. Check the connection and try again.";
+  return "Sign-in failed. Please try again.";
+}
+
 /** JSON request; resolves to the parsed body, throws ApiError or NetworkError. */
 export async function api<T>(url: string, opts: SendOptions = {}): Promise<T> {
   const res = await send(url, opts);

@@ -1,18 +1,11 @@
 import { useState } from "preact/hooks";
-import { ApiError, NetworkError, authErrorMessage } from "../lib/api";
+import { ApiError, signInErrorMessage } from "../lib/api";
 import { signIn, verifyMfa } from "../lib/session";
-import { Lazy } from "./encounter/Lazy";
+import { Lazy } from "../ui/Lazy";
 
 type Step = { kind: "password" } | { kind: "code"; recovery: boolean } | { kind: "enroll" };
 
 export const loadEnrollSignIn = () => import("./security/Mfa").then((m) => m.EnrollSignIn);
-
-/** The message for a failed sign-in step: lockout and rate limits say how long to wait. */
-export function signInErrorMessage(err: unknown): string {
-  if (err instanceof ApiError) return authErrorMessage(err);
-  if (err instanceof NetworkError) return "Cannot reach the server. Check the connection and try again.";
-  return "Sign-in failed. Please try again.";
-}
 
 export function SignIn({ notice }: { notice?: string | undefined }) {
   const [step, setStep] = useState<Step>({ kind: "password" });

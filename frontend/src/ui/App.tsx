@@ -8,11 +8,16 @@ import { SignIn } from "../screens/SignIn";
 import { Board } from "../screens/board/Board";
 import { DispatchConsole } from "../screens/dispatch/DispatchConsole";
 import { TeamScreen } from "../screens/team/TeamScreen";
-import { Lazy, loadEncounterRoutes, loadFollowups, loadSecurity } from "../screens/encounter/Lazy";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { Header } from "./Header";
 import { useObservable } from "./hooks";
+import { Lazy } from "./Lazy";
 import { UpdatePrompt } from "./UpdatePrompt";
+
+// Screens loaded on first use (their own chunks, precached by the service worker).
+const loadEncounterRoutes = () => import("../screens/encounter/EncounterRoutes").then((m) => m.EncounterRoutes);
+const loadFollowups = () => import("../screens/followups/FollowupsScreen").then((m) => m.FollowupsScreen);
+const loadSecurity = () => import("../screens/security/SecurityScreen").then((m) => m.SecurityScreen);
 
 export function App() {
   const s = useObservable(session);

@@ -2,9 +2,9 @@ import { useEffect, useState } from "preact/hooks";
 import { NetworkError, type Me } from "../../lib/api";
 import { clinicalApi, type EncounterRow } from "../../lib/clinical";
 import { draftList, type EncounterDraft } from "../../lib/drafts";
+import { isClinical } from "../../lib/roles";
 import { formatDayTime } from "../../lib/time";
 import { cachePut } from "../../lib/userdata";
-import { isClinical } from "./EncounterRoutes";
 
 /** Drafts on this device and the open encounters the person may see (summaries, no narrative). */
 export function EncounterList({ me }: { me: Me }) {

@@ -2,21 +2,13 @@ import "./encounter.css";
 import { useEffect, useState } from "preact/hooks";
 import type { Me } from "../../lib/api";
 import { draftList, draftPut, newDraft } from "../../lib/drafts";
+import { isClinical, isOfficer } from "../../lib/roles";
 import { navigate } from "../../lib/routes";
 import { EncounterEditor } from "./EncounterEditor";
 import { EncounterList } from "./EncounterList";
 import { OfficerSection } from "./OfficerSection";
 
-const CLINICAL = ["clinician", "clinical_supervisor", "care_navigator"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isClinical(me: Me): boolean {
-  return me.roles.some((r) => CLINICAL.includes(r));
-}
-
-export function isOfficer(me: Me): boolean {
-  return me.roles.includes("officer") && !isClinical(me);
-}
 
 /** `/encounters`, `/encounters/new?incident=`, `/encounters/<id>`, `/encounters/<id>/officer`. */
 export function EncounterRoutes({ me, path }: { me: Me; path: string }) {

@@ -1,7 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, type Enrollment, type Me } from "../../lib/api";
+import { ApiError, signInErrorMessage, type Enrollment, type Me } from "../../lib/api";
 import { confirmEnrollment, finishSignIn, startEnrollment } from "../../lib/session";
-import { signInErrorMessage } from "../SignIn";
 
 /** The base32 secret in groups of four, for typing into an authenticator by hand. */
 export function groupSecret(secret: string): string {

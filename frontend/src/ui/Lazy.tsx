@@ -28,7 +28,3 @@ export function Lazy<P extends object>({ load, props }: { load: () => Promise<Co
   if (!Comp) return <p aria-busy="true">Loading…</p>;
   return <Comp {...props} />;
 }
-
-export const loadEncounterRoutes = () => import("./EncounterRoutes").then((m) => m.EncounterRoutes);
-export const loadFollowups = () => import("../followups/FollowupsScreen").then((m) => m.FollowupsScreen);
-export const loadSecurity = () => import("../security/SecurityScreen").then((m) => m.SecurityScreen);

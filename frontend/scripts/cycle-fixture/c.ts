@@ -1,0 +1,3 @@
+import type { A } from "./a";
+
+export const c = (x: A): string => x.name;
