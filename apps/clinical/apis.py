@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
@@ -25,7 +25,8 @@ from apps.core.idempotency import idempotent_response
 from apps.core.timefmt import local_datetime
 
 from . import cssrs, selectors, services
-from .models import Addendum, ClinicalNote, Disposition, Encounter, IvcRecord, OfficerSection, Person
+from .models import Addendum, ClinicalNote, Disposition, Encounter, IvcRecord, Person
+from .officer_section import OFFICER_SECTION_FIELDS, OfficerField
 from .policy import ENCOUNTER_READERS, PERSON_READERS, Actor
 from .serializers import PersonOutput, encounter_data, encounter_summary, note_data, person_data
 
@@ -478,18 +479,32 @@ class EncounterIvcApi(APIView):
         return idempotent_response(request, run)
 
 
+def _officer_input_field(spec: OfficerField) -> serializers.Field:  # type: ignore[type-arg]
+    if spec.kind == "choice":
+        return serializers.ChoiceField(choices=list(spec.choices), required=False)
+    if spec.kind == "boolean":
+        return StrictBooleanField(required=False)
+    return serializers.CharField(max_length=spec.max_length, required=False, allow_blank=True)
+
+
+# Built from the one field list (apps/clinical/officer_section.py); named like a nested ``Input``.
+_OfficerSectionInput = cast(
+    "type[serializers.Serializer[Any]]",
+    type(
+        "Input",
+        (serializers.Serializer,),
+        {
+            "__module__": __name__,
+            "__qualname__": "EncounterOfficerSectionApi.Input",
+            "revision": serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None),
+            **{spec.name: _officer_input_field(spec) for spec in OFFICER_SECTION_FIELDS},
+        },
+    ),
+)
+
+
 class EncounterOfficerSectionApi(APIView):
-    class Input(serializers.Serializer[Any]):
-        revision = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
-        police_action = serializers.ChoiceField(choices=OfficerSection.PoliceAction.choices, required=False)
-        use_of_force = StrictBooleanField(required=False)
-        use_of_force_description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-        subject_injured = StrictBooleanField(required=False)
-        officer_injured = StrictBooleanField(required=False)
-        injuries_description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-        transport = serializers.ChoiceField(choices=OfficerSection.Transport.choices, required=False)
-        transport_destination = serializers.CharField(max_length=200, required=False, allow_blank=True)
-        ivc_custody = StrictBooleanField(required=False)
+    Input = _OfficerSectionInput
 
     @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
     def put(self, request: Request, encounter_id: uuid.UUID) -> Response:

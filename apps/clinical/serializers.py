@@ -21,6 +21,7 @@ from .models import (
     Person,
     SafetyPlan,
 )
+from .officer_section import OFFICER_SECTION_FIELD_NAMES
 from .policy import Category
 from .selectors import EncounterView, PersonView
 from .services import PERSON_FIELDS
@@ -109,15 +110,7 @@ class OfficerSectionOutput(serializers.ModelSerializer[OfficerSection]):
     class Meta:
         model = OfficerSection
         fields = [
-            "police_action",
-            "use_of_force",
-            "use_of_force_description",
-            "subject_injured",
-            "officer_injured",
-            "injuries_description",
-            "transport",
-            "transport_destination",
-            "ivc_custody",
+            *OFFICER_SECTION_FIELD_NAMES,
             "revision",
             "updated_by",
             "updated_at",

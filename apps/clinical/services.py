@@ -41,6 +41,7 @@ from .models import (
     PersonMerge,
     SafetyPlan,
 )
+from .officer_section import OFFICER_SECTION_FIELD_NAMES
 from .policy import (
     BREAK_GLASS_ROLES,
     CLINICAL_WRITERS,
@@ -902,19 +903,6 @@ def ivc_save(*, actor: Actor, encounter_id: uuid.UUID, revision: int | None, dat
     return record
 
 
-OFFICER_FIELDS = (
-    "police_action",
-    "use_of_force",
-    "use_of_force_description",
-    "subject_injured",
-    "officer_injured",
-    "injuries_description",
-    "transport",
-    "transport_destination",
-    "ivc_custody",
-)
-
-
 @transaction.atomic
 def officer_section_save(
     *, actor: Actor, encounter_id: uuid.UUID, revision: int | None, data: Mapping[str, Any]
@@ -932,7 +920,7 @@ def officer_section_save(
         raise Conflict("There is no officer section yet; create it without a revision.", current=None)
     section = existing or OfficerSection(encounter=encounter)
     errors: dict[str, list[str]] = {}
-    for name in OFFICER_FIELDS:
+    for name in OFFICER_SECTION_FIELD_NAMES:
         if name in data:
             setattr(section, name, data[name])
     if section.police_action not in OfficerSection.PoliceAction.values:
