@@ -10,11 +10,11 @@ PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 HAS_FRONTEND := $(wildcard frontend/package.json)
 
-.PHONY: help install frontend migrate seed run test lint types migrations-check schema-check audit pytest frontend-test smoke bench clean
+.PHONY: help install frontend migrate seed run test lint types imports migrations-check schema-check audit pytest frontend-test smoke bench clean
 
 help:
 	@echo "make run    install, migrate, seed demo data, build the PWA, start web + worker + beat"
-	@echo "make test   ruff, mypy, makemigrations --check, dependency audit, pytest (and the PWA's tests)"
+	@echo "make test   ruff, mypy, import contracts, makemigrations --check, dependency audit, pytest (and the PWA's tests)"
 	@echo "make bench  benchmarks (writes bench/results/*.json)"
 
 $(CURDIR)/.tools/bin/uv:
@@ -50,7 +50,7 @@ seed: migrate
 run: seed frontend
 	$(PY) scripts/run_all.py
 
-test: lint types migrations-check schema-check audit frontend-test pytest
+test: lint types imports migrations-check schema-check audit frontend-test pytest
 
 lint: install
 	.venv/bin/ruff check .
@@ -58,6 +58,10 @@ lint: install
 
 types: install
 	.venv/bin/mypy .
+
+# The import contracts of docs/architecture.md (layers, independence; pyproject.toml [tool.importlinter]).
+imports: install
+	.venv/bin/lint-imports --no-cache
 
 migrations-check: install
 	$(MANAGE) makemigrations --check --dry-run

@@ -171,3 +171,43 @@ def mfa_login() -> Callable[[Any, Any], Any]:
 def captured_events(django_capture_on_commit_callbacks: Any) -> Iterator[Any]:
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         yield callbacks
+
+
+# --- event payloads match their declared schemas (apps.realtime.registry) ----------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_event_type() -> Iterator[str]:
+    """``test.event``: a type for tests of the delivery engine itself (any payload). Never in the app."""
+    from apps.realtime import registry
+
+    event_type = registry.EventType(
+        "test.event", "Tests of the delivery engine: any payload.", registry.obj(extra=True)
+    )
+    registry.register(event_type)
+    yield event_type.name
+    registry.registry.unregister(event_type.name)
+
+
+@pytest.fixture(autouse=True)
+def event_schema_problems() -> Iterator[list[str]]:
+    """Every payload ``event_emit`` stores anywhere in the suite is validated against its type's schema
+    (as Zulip checks its events): a mismatch raises inside the emit, and is reported again when the
+    test ends, in case the code under test swallowed the exception. A test that provokes one on
+    purpose asserts on this list and clears it."""
+    from apps.realtime import registry
+
+    problems: list[str] = []
+
+    def check(type: str, payload: Any) -> None:
+        if registry.get(type) is None:
+            return  # event_emit itself refuses undeclared types (REALTIME_EVENTS_STRICT)
+        errors = registry.validate(type, payload)
+        if errors:
+            problem = f"{type}: " + "; ".join(errors)
+            problems.append(problem)
+            raise registry.InvalidPayload(problem)
+
+    with registry.checking(check):
+        yield problems
+    assert not problems, "event payloads that do not match their schema:\n" + "\n".join(problems)

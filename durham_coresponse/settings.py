@@ -296,6 +296,10 @@ CLINICAL_IVC_CUSTODY_REMINDER_HOURS = env_float("CLINICAL_IVC_CUSTODY_REMINDER_H
 CLINICAL_BREAK_GLASS_MINUTES = env_float("CLINICAL_BREAK_GLASS_MINUTES", 60.0)
 
 # --- Real-time delivery: receipts, escalation, Web Push (apps.realtime; docs/realtime.md) ------------
+# Every event type is declared with its payload schema in apps/<app>/events.py (apps.realtime.registry).
+# Strict: event_emit refuses a type nobody declared (on in DEBUG and in the tests; off in production,
+# where an undeclared type is still delivered rather than lost).
+REALTIME_EVENTS_STRICT = env_bool("REALTIME_EVENTS_STRICT", default=False)
 # Event types whose acknowledgements are recorded per device (delivered / seen) and shown to dispatchers.
 REALTIME_RECEIPT_EVENT_TYPES = ["assignment.offered"]
 # An offer no device of the team has *seen* within PUSH_AFTER is pushed to the team's phones; within

@@ -8,6 +8,7 @@ class RealtimeConfig(AppConfig):
     label = "realtime"
 
     def ready(self) -> None:
-        from . import wiring
+        from . import events, registry, wiring
 
+        registry.register(*events.EVENTS)
         wiring.register()

@@ -24,6 +24,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.errors import Conflict, Invalid, NotFound
 
+from . import registry
 from .fanout import group_send_many as group_send_many
 from .models import Device, Event, EventStream, PushSubscription, Receipt
 
@@ -81,9 +82,15 @@ def event_emit(*, type: str, recipients: Iterable[User | int], data: Payload | P
 
     ``data`` is a payload, or a function of the recipient returning its payload (``None`` skips that
     recipient). Payloads carry ids, type, status and dispatch fields only: never clinical text.
+    ``type`` is declared with its payload schema in the emitting app's ``events.py`` (registry.py);
+    an undeclared type is refused when ``REALTIME_EVENTS_STRICT`` is on (DEBUG, tests).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("event_emit must run inside the transaction that makes the change")
+    if settings.REALTIME_EVENTS_STRICT and registry.get(type) is None:
+        raise registry.UnregisteredEvent(
+            f"event type {type!r} is not registered: declare it in apps/<app>/events.py (apps.realtime.registry)"
+        )
     ids = sorted({r if isinstance(r, int) else r.pk for r in recipients})
     if not ids:
         return []
@@ -97,6 +104,7 @@ def event_emit(*, type: str, recipients: Iterable[User | int], data: Payload | P
             continue
         if users[uid].has_role(Role.OFFICER) and (leaked := _clinical_keys(payload)):
             raise ValueError(f"event {type!r} for officer {uid} carries clinical keys {sorted(leaked)}")
+        registry.registry.emitted(type, payload)
         payloads[uid] = payload
     if not payloads:
         return []
