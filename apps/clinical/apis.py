@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import HasRole, request_user
 from apps.core.errors import Conflict, Invalid
 from apps.core.fields import AwareDateTimeField
-from apps.core.idempotency import idempotent_response
+from apps.core.idempotency import idempotent
 from apps.core.timefmt import local_datetime
 
 from . import cssrs, selectors, services
@@ -29,10 +29,6 @@ from .models import Addendum, ClinicalNote, Disposition, Encounter, IvcRecord, P
 from .officer_section import OFFICER_SECTION_FIELDS, OfficerField
 from .policy import ENCOUNTER_READERS, PERSON_READERS, Actor
 from .serializers import PersonOutput, encounter_data, encounter_summary, note_data, person_data
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True, description="Client-generated unique key."
-)
 
 
 def _actor(request: Request) -> Actor:
@@ -136,14 +132,12 @@ class PersonListApi(APIView):
             {"results": [{**PersonOutput(m.person).data, "score": m.score} for m in matches]},
         )
 
-    @extend_schema(request=PersonInput, responses={201: PersonOutput}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=PersonInput, responses={201: PersonOutput})
+    @idempotent()
     def post(self, request: Request) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(PersonInput, request.data)
-            person = services.person_create(actor=_actor(request), data=data, person_id=data.pop("id", None))
-            return status.HTTP_201_CREATED, PersonOutput(person).data
-
-        return idempotent_response(request, run)
+        data = _parse(PersonInput, request.data)
+        person = services.person_create(actor=_actor(request), data=data, person_id=data.pop("id", None))
+        return Response(PersonOutput(person).data, status=status.HTTP_201_CREATED)
 
 
 class PersonDetailApi(APIView):
@@ -153,21 +147,17 @@ class PersonDetailApi(APIView):
     def get(self, request: Request, person_id: uuid.UUID) -> Response:
         return Response(person_data(selectors.person_get(actor=_actor(request), person_id=person_id)))
 
-    @extend_schema(request=PersonUpdateInput, responses=PersonOutput, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=PersonUpdateInput, responses=PersonOutput)
+    @idempotent()
     def patch(self, request: Request, person_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(PersonUpdateInput, request.data)
-            data.pop("id", None)
-            revision = data.pop("revision")
-            person = _stale_as_conflict(
-                lambda: PersonOutput(Person.objects.get(pk=person_id)).data,
-                lambda: services.person_update(
-                    actor=_actor(request), person_id=person_id, revision=revision, data=data
-                ),
-            )
-            return status.HTTP_200_OK, PersonOutput(person).data
-
-        return idempotent_response(request, run)
+        data = _parse(PersonUpdateInput, request.data)
+        data.pop("id", None)
+        revision = data.pop("revision")
+        person = _stale_as_conflict(
+            lambda: PersonOutput(Person.objects.get(pk=person_id)).data,
+            lambda: services.person_update(actor=_actor(request), person_id=person_id, revision=revision, data=data),
+        )
+        return Response(PersonOutput(person).data)
 
 
 class PersonMergeApi(APIView):
@@ -177,16 +167,14 @@ class PersonMergeApi(APIView):
         duplicate_id = serializers.UUIDField()
         reason = serializers.CharField(max_length=500)
 
-    @extend_schema(request=Input, responses=PersonOutput, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses=PersonOutput)
+    @idempotent()
     def post(self, request: Request, person_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            person = services.person_merge(
-                actor=_actor(request), survivor_id=person_id, duplicate_id=data["duplicate_id"], reason=data["reason"]
-            )
-            return status.HTTP_200_OK, PersonOutput(person).data
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        person = services.person_merge(
+            actor=_actor(request), survivor_id=person_id, duplicate_id=data["duplicate_id"], reason=data["reason"]
+        )
+        return Response(PersonOutput(person).data)
 
 
 # --- encounters -------------------------------------------------------------------------------------
@@ -222,23 +210,21 @@ class EncounterListApi(APIView):
         )
         return Response({"results": [encounter_summary(v) for v in views]})
 
-    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={201: dict})
+    @idempotent()
     def post(self, request: Request) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            encounter = services.encounter_create(
-                actor=_actor(request),
-                encounter_id=data["id"],
-                kind=data["kind"],
-                person_id=data.get("person_id"),
-                team_id=data.get("team_id"),
-                officer_id=data.get("officer_id"),
-                incident_id=data.get("incident_id"),
-                started_at=data.get("started_at"),
-            )
-            return status.HTTP_201_CREATED, _encounter_out(request, encounter.pk)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        encounter = services.encounter_create(
+            actor=_actor(request),
+            encounter_id=data["id"],
+            kind=data["kind"],
+            person_id=data.get("person_id"),
+            team_id=data.get("team_id"),
+            officer_id=data.get("officer_id"),
+            incident_id=data.get("incident_id"),
+            started_at=data.get("started_at"),
+        )
+        return Response(_encounter_out(request, encounter.pk), status=status.HTTP_201_CREATED)
 
 
 class EncounterDetailApi(APIView):
@@ -253,20 +239,18 @@ class EncounterDetailApi(APIView):
     def get(self, request: Request, encounter_id: uuid.UUID) -> Response:
         return Response(encounter_data(selectors.encounter_get(actor=_actor(request), encounter_id=encounter_id)))
 
-    @extend_schema(request=UpdateInput, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=UpdateInput, responses={200: dict})
+    @idempotent()
     def patch(self, request: Request, encounter_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.UpdateInput, request.data)
-            revision = data.pop("revision")
-            _stale_as_conflict(
-                lambda: _encounter_out(request, encounter_id),
-                lambda: services.encounter_update(
-                    actor=_actor(request), encounter_id=encounter_id, revision=revision, data=data
-                ),
-            )
-            return status.HTTP_200_OK, _encounter_out(request, encounter_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.UpdateInput, request.data)
+        revision = data.pop("revision")
+        _stale_as_conflict(
+            lambda: _encounter_out(request, encounter_id),
+            lambda: services.encounter_update(
+                actor=_actor(request), encounter_id=encounter_id, revision=revision, data=data
+            ),
+        )
+        return Response(_encounter_out(request, encounter_id))
 
 
 # --- notes ------------------------------------------------------------------------------------------
@@ -298,17 +282,15 @@ def _note_out(request: Request, note_id: uuid.UUID, *, audit: bool = False) -> d
 
 
 class EncounterNotesApi(APIView):
-    @extend_schema(request=NoteCreateInput, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=NoteCreateInput, responses={201: dict})
+    @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(NoteCreateInput, request.data)
-            note_id, fmt = data.pop("id"), data.pop("format")
-            note = services.note_create(
-                actor=_actor(request), encounter_id=encounter_id, note_id=note_id, fmt=fmt, data=data
-            )
-            return status.HTTP_201_CREATED, _note_out(request, note.pk)
-
-        return idempotent_response(request, run)
+        data = _parse(NoteCreateInput, request.data)
+        note_id, fmt = data.pop("id"), data.pop("format")
+        note = services.note_create(
+            actor=_actor(request), encounter_id=encounter_id, note_id=note_id, fmt=fmt, data=data
+        )
+        return Response(_note_out(request, note.pk), status=status.HTTP_201_CREATED)
 
 
 class NoteDetailApi(APIView):
@@ -317,45 +299,39 @@ class NoteDetailApi(APIView):
         note, view = selectors.note_get(actor=_actor(request), note_id=note_id)
         return Response(note_data(note, view.categories))
 
-    @extend_schema(request=NoteUpdateInput, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=NoteUpdateInput, responses={200: dict})
+    @idempotent()
     def patch(self, request: Request, note_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(NoteUpdateInput, request.data)
-            revision = data.pop("revision")
-            _stale_as_conflict(
-                lambda: _note_out(request, note_id, audit=True),
-                lambda: services.note_update(actor=_actor(request), note_id=note_id, revision=revision, data=data),
-            )
-            return status.HTTP_200_OK, _note_out(request, note_id)
-
-        return idempotent_response(request, run)
+        data = _parse(NoteUpdateInput, request.data)
+        revision = data.pop("revision")
+        _stale_as_conflict(
+            lambda: _note_out(request, note_id, audit=True),
+            lambda: services.note_update(actor=_actor(request), note_id=note_id, revision=revision, data=data),
+        )
+        return Response(_note_out(request, note_id))
 
 
 class NoteSignApi(APIView):
     class Input(serializers.Serializer[Any]):
         revision = serializers.IntegerField(min_value=1)
 
-    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={200: dict})
+    @idempotent()
     def post(self, request: Request, note_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            _stale_as_conflict(
-                lambda: _note_out(request, note_id, audit=True),
-                lambda: services.note_sign(actor=_actor(request), note_id=note_id, revision=data["revision"]),
-            )
-            return status.HTTP_200_OK, _note_out(request, note_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        _stale_as_conflict(
+            lambda: _note_out(request, note_id, audit=True),
+            lambda: services.note_sign(actor=_actor(request), note_id=note_id, revision=data["revision"]),
+        )
+        return Response(_note_out(request, note_id))
 
 
 class NoteCosignApi(APIView):
-    @extend_schema(request=None, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=None, responses={200: dict})
+    @idempotent()
     def post(self, request: Request, note_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            services.note_cosign(actor=_actor(request), note_id=note_id)
-            return status.HTTP_200_OK, _note_out(request, note_id)
-
-        return idempotent_response(request, run)
+        services.note_cosign(actor=_actor(request), note_id=note_id)
+        return Response(_note_out(request, note_id))
 
 
 class NoteAddendaApi(APIView):
@@ -365,21 +341,19 @@ class NoteAddendaApi(APIView):
         reason = serializers.CharField(max_length=500, allow_blank=True)
         text = serializers.CharField(max_length=TEXT_LIMIT)
 
-    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={201: dict})
+    @idempotent()
     def post(self, request: Request, note_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            services.addendum_create(
-                actor=_actor(request),
-                note_id=note_id,
-                addendum_id=data["id"],
-                kind=data["kind"],
-                reason=data["reason"],
-                text=data["text"],
-            )
-            return status.HTTP_201_CREATED, _note_out(request, note_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        services.addendum_create(
+            actor=_actor(request),
+            note_id=note_id,
+            addendum_id=data["id"],
+            kind=data["kind"],
+            reason=data["reason"],
+            text=data["text"],
+        )
+        return Response(_note_out(request, note_id), status=status.HTTP_201_CREATED)
 
 
 # --- screen, safety plan, dispositions, IVC, officer section, break-glass ---------------------------
@@ -398,21 +372,19 @@ class ScreenInput(serializers.Serializer[Any]):
 
 
 class EncounterScreensApi(APIView):
-    @extend_schema(request=ScreenInput, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=ScreenInput, responses={201: dict})
+    @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(ScreenInput, request.data)
-            answers = cssrs.Answers(**{q: data.get(q) for q in cssrs.QUESTIONS})
-            services.screen_record(
-                actor=_actor(request),
-                encounter_id=encounter_id,
-                answers=answers,
-                override_risk=data["override_risk"],
-                override_reason=data["override_reason"],
-            )
-            return status.HTTP_201_CREATED, _encounter_out(request, encounter_id)
-
-        return idempotent_response(request, run)
+        data = _parse(ScreenInput, request.data)
+        answers = cssrs.Answers(**{q: data.get(q) for q in cssrs.QUESTIONS})
+        services.screen_record(
+            actor=_actor(request),
+            encounter_id=encounter_id,
+            answers=answers,
+            override_risk=data["override_risk"],
+            override_reason=data["override_reason"],
+        )
+        return Response(_encounter_out(request, encounter_id), status=status.HTTP_201_CREATED)
 
 
 class EncounterSafetyPlansApi(APIView):
@@ -426,29 +398,25 @@ class EncounterSafetyPlansApi(APIView):
         environment_safety = serializers.CharField(max_length=5000, required=False, allow_blank=True)
         lethal_means_counselling_done = StrictBooleanField(required=False, default=False)
 
-    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={201: dict})
+    @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            plan_id = data.pop("id")
-            services.safety_plan_create(actor=_actor(request), encounter_id=encounter_id, plan_id=plan_id, data=data)
-            return status.HTTP_201_CREATED, _encounter_out(request, encounter_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        plan_id = data.pop("id")
+        services.safety_plan_create(actor=_actor(request), encounter_id=encounter_id, plan_id=plan_id, data=data)
+        return Response(_encounter_out(request, encounter_id), status=status.HTTP_201_CREATED)
 
 
 class EncounterDispositionsApi(APIView):
     class Input(serializers.Serializer[Any]):
         code = serializers.ChoiceField(choices=Disposition.Code.choices)
 
-    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={201: dict})
+    @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            services.disposition_add(actor=_actor(request), encounter_id=encounter_id, code=data["code"])
-            return status.HTTP_201_CREATED, _encounter_out(request, encounter_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        services.disposition_add(actor=_actor(request), encounter_id=encounter_id, code=data["code"])
+        return Response(_encounter_out(request, encounter_id), status=status.HTTP_201_CREATED)
 
 
 class EncounterIvcApi(APIView):
@@ -463,20 +431,16 @@ class EncounterIvcApi(APIView):
         first_exam_at = AwareDateTimeField(required=False, allow_null=True)
         outcome = serializers.ChoiceField(choices=IvcRecord.Outcome.choices, required=False)
 
-    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={200: dict})
+    @idempotent()
     def put(self, request: Request, encounter_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            revision = data.pop("revision")
-            _stale_as_conflict(
-                lambda: _encounter_out(request, encounter_id).get("ivc"),
-                lambda: services.ivc_save(
-                    actor=_actor(request), encounter_id=encounter_id, revision=revision, data=data
-                ),
-            )
-            return status.HTTP_200_OK, _encounter_out(request, encounter_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        revision = data.pop("revision")
+        _stale_as_conflict(
+            lambda: _encounter_out(request, encounter_id).get("ivc"),
+            lambda: services.ivc_save(actor=_actor(request), encounter_id=encounter_id, revision=revision, data=data),
+        )
+        return Response(_encounter_out(request, encounter_id))
 
 
 def _officer_input_field(spec: OfficerField) -> serializers.Field:  # type: ignore[type-arg]
@@ -506,38 +470,37 @@ _OfficerSectionInput = cast(
 class EncounterOfficerSectionApi(APIView):
     Input = _OfficerSectionInput
 
-    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={200: dict})
+    @idempotent()
     def put(self, request: Request, encounter_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            revision = data.pop("revision")
-            _stale_as_conflict(
-                lambda: _encounter_out(request, encounter_id).get("officer_section"),
-                lambda: services.officer_section_save(
-                    actor=_actor(request), encounter_id=encounter_id, revision=revision, data=data
-                ),
-            )
-            return status.HTTP_200_OK, _encounter_out(request, encounter_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        revision = data.pop("revision")
+        _stale_as_conflict(
+            lambda: _encounter_out(request, encounter_id).get("officer_section"),
+            lambda: services.officer_section_save(
+                actor=_actor(request), encounter_id=encounter_id, revision=revision, data=data
+            ),
+        )
+        return Response(_encounter_out(request, encounter_id))
 
 
 class EncounterBreakGlassApi(APIView):
     class Input(serializers.Serializer[Any]):
         reason = serializers.CharField(max_length=500, allow_blank=True)
 
-    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={201: dict})
+    @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            grant = services.break_glass_open(actor=_actor(request), encounter_id=encounter_id, reason=data["reason"])
-            return status.HTTP_201_CREATED, {
+        data = _parse(self.Input, request.data)
+        grant = services.break_glass_open(actor=_actor(request), encounter_id=encounter_id, reason=data["reason"])
+        return Response(
+            {
                 "id": grant.pk,
                 "encounter_id": str(grant.encounter_id),
                 "expires_at": serializers.DateTimeField().to_representation(grant.expires_at),
-            }
-
-        return idempotent_response(request, run)
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class EncounterExportApi(APIView):

@@ -1,11 +1,18 @@
 """Idempotent client writes: the same ``Idempotency-Key`` twice runs the write once.
 
-Use from any API view that changes state::
+The one way to make a write idempotent is to decorate the APIView method::
 
-    return idempotent_response(request, lambda: (201, Output(note_create(...)).data))
+    class NoteListApi(APIView):
+        @extend_schema(request=Input, responses={201: dict})
+        @idempotent()
+        def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
+            ...
+            return Response(body, status=201)
 
-- The key is scoped per user (two users may pick the same UUID). It is required on every write
-  that uses this helper: 400 without it.
+- The key is scoped per user (two users may pick the same UUID). With ``idempotent()`` it is
+  required: 400 without it (and the schema documents the header). ``idempotent(required=False)``
+  is for writes that desktop clients make without an outbox (dispatch actions): with the header
+  they get replay protection, without it they run once as sent.
 - The request is fingerprinted (method, path, canonical JSON body). The same key with a different
   fingerprint is a client bug: 422, nothing runs.
 - The write and the record commit together, in one transaction. A replay returns the stored status
@@ -15,8 +22,11 @@ Use from any API view that changes state::
   e.g. to read and log the server's current version for a 409.
 - Two concurrent requests with the same key: the unique (user, key) index makes the second INSERT
   wait for the first transaction; after it commits, the second sees the record and replays it.
+- Services called inside must nest (plain ``transaction.atomic``, not durable): the record and the
+  write share the outermost transaction.
 
-The model lives in ``apps.core.models.IdempotencyRecord`` (migration ``core.0001``).
+The model lives in ``apps.core.models.IdempotencyRecord`` (migration ``core.0001``). The user is
+``request.user`` after authentication (core imports no app: it only needs the user's id).
 """
 
 from __future__ import annotations
@@ -30,11 +40,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
-
-from apps.accounts.permissions import request_user
 
 from .errors import ApplicationError, Conflict, Invalid, Unprocessable
 from .models import IdempotencyRecord
@@ -73,20 +83,27 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return response
 
 
-def idempotent_response(request: Request, execute: Callable[[], tuple[int, Any]]) -> Response:
+def _user_id(request: Request) -> int:
+    user_id = getattr(request.user, "pk", None)
+    if not getattr(request.user, "is_authenticated", False) or not isinstance(user_id, int):
+        raise NotAuthenticated()
+    return user_id
+
+
+def _run_once(request: Request, execute: Callable[[], tuple[int, Any]]) -> Response:
     """Run ``execute`` (returning ``(status, body)``) at most once per (user, key)."""
-    user = request_user(request)
+    user_id = _user_id(request)
     key = idempotency_key(request)
     fingerprint = request_fingerprint(method=request.method or "", path=request.path, body=request.data)
 
-    existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    existing = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
     if existing is not None:
         return _replay(existing, fingerprint)
 
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
-                user=user,
+                user_id=user_id,
                 key=key,
                 method=(request.method or "")[:10],
                 path=request.path[:500],
@@ -102,7 +119,7 @@ def idempotent_response(request: Request, execute: Callable[[], tuple[int, Any]]
             record.save(update_fields=["status_code", "response_body", "completed_at"])
     except IntegrityError:
         # Lost the race on the unique (user, key) index: the other request committed first.
-        winner = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        winner = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
         if winner is None:
             raise
         return _replay(winner, fingerprint)
@@ -126,13 +143,16 @@ def idempotency_purge(*, older_than: dt.timedelta, now: dt.datetime | None = Non
 
 ViewMethod = Callable[..., Response]
 
+HEADER_PARAMETER = OpenApiParameter(
+    HEADER, str, OpenApiParameter.HEADER, required=True, description="Client-generated unique key."
+)
+
 
 def idempotent(*, required: bool = True) -> Callable[[ViewMethod], ViewMethod]:
-    """Decorate an APIView write method so it runs through :func:`idempotent_response`.
+    """Decorate an APIView write method: it runs at most once per (user, ``Idempotency-Key``).
 
-    ``required=False`` for writes that are naturally safe to repeat or that desktop clients make
-    without an outbox (dispatch actions): with the header they get replay protection, without it
-    they run once as sent. The phone app's outbox always sends one.
+    ``required=False``: without the header the method runs as sent (see the module docstring).
+    A required header is documented in the OpenAPI schema.
     """
 
     def decorate(method: ViewMethod) -> ViewMethod:
@@ -145,8 +165,10 @@ def idempotent(*, required: bool = True) -> Callable[[ViewMethod], ViewMethod]:
                 response = method(view, request, *args, **kwargs)
                 return response.status_code, response.data
 
-            return idempotent_response(request, execute)
+            return _run_once(request, execute)
 
+        if required:
+            return extend_schema(parameters=[HEADER_PARAMETER])(wrapper)
         return wrapper
 
     return decorate

@@ -9,9 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,16 +20,12 @@ from apps.accounts.permissions import HasRole, request_user
 from apps.clinical.policy import ENCOUNTER_READERS, Actor
 from apps.core.errors import Invalid
 from apps.core.fields import AwareDateTimeField
-from apps.core.idempotency import idempotent_response
+from apps.core.idempotency import idempotent
 from apps.core.pagination import Pagination
 
 from . import selectors, services
 from .models import Agency, FollowUp, FollowUpAttempt, Referral, ReferralType
 from .policy import QUEUE_ROLES, SUPERVISOR_ROLES, WRITER_ROLES
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True, description="Client-generated unique key."
-)
 
 
 def _actor(request: Request) -> Actor:
@@ -172,7 +167,7 @@ class ReferralInput(serializers.Serializer[Any]):
     made_at = AwareDateTimeField(required=False)
 
 
-def _create_referral(request: Request, data: dict[str, Any], encounter_id: uuid.UUID) -> tuple[int, Any]:
+def _create_referral(request: Request, data: dict[str, Any], encounter_id: uuid.UUID) -> Response:
     referral = services.referral_create(
         actor=_actor(request),
         encounter_id=encounter_id,
@@ -183,11 +178,14 @@ def _create_referral(request: Request, data: dict[str, Any], encounter_id: uuid.
         notes=data.get("notes", ""),
         made_at=data.get("made_at"),
     )
-    return status.HTTP_201_CREATED, _referral_out(request, referral.pk)
+    return Response(_referral_out(request, referral.pk), status=status.HTTP_201_CREATED)
 
 
 class ReferralListApi(APIView):
-    permission_classes = [HasRole.of(*ENCOUNTER_READERS)]
+    def get_permissions(self) -> list[Any]:
+        # Reading needs an encounter reader; creating, a writer as well (checked before the idempotency key).
+        readers = HasRole.of(*ENCOUNTER_READERS)()
+        return [readers, HasRole.of(*WRITER_ROLES)()] if self.request.method == "POST" else [readers]
 
     class Filters(serializers.Serializer[Any]):
         encounter = serializers.UUIDField(required=False)
@@ -208,18 +206,11 @@ class ReferralListApi(APIView):
         user = request_user(request)
         return Response({"results": [referral_data(r, user=user) for r in referrals]})
 
-    @extend_schema(
-        operation_id="referrals_create", request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER]
-    )
+    @extend_schema(operation_id="referrals_create", request=Input, responses={201: dict})
+    @idempotent()
     def post(self, request: Request) -> Response:
-        if not request_user(request).roles & WRITER_ROLES:
-            raise PermissionDenied("Your role does not allow this.")
-
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            return _create_referral(request, data, data["encounter_id"])
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        return _create_referral(request, data, data["encounter_id"])
 
 
 class EncounterReferralsApi(APIView):
@@ -229,13 +220,10 @@ class EncounterReferralsApi(APIView):
         operation_id="encounter_referrals_create",
         request=ReferralInput,
         responses={201: dict},
-        parameters=[IDEMPOTENCY_HEADER],
     )
+    @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            return _create_referral(request, _parse(ReferralInput, request.data), encounter_id)
-
-        return idempotent_response(request, run)
+        return _create_referral(request, _parse(ReferralInput, request.data), encounter_id)
 
 
 class ReferralDetailApi(APIView):
@@ -254,20 +242,18 @@ class ReferralStatusApi(APIView):
         reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.REASON_MAX)
         scheduled_for = AwareDateTimeField(required=False, allow_null=True, default=None)
 
-    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={200: dict})
+    @idempotent()
     def post(self, request: Request, referral_id: uuid.UUID) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            services.referral_status_set(
-                actor=_actor(request),
-                referral_id=referral_id,
-                status=data["status"],
-                reason=data["reason"],
-                scheduled_for=data["scheduled_for"],
-            )
-            return status.HTTP_200_OK, _referral_out(request, referral_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        services.referral_status_set(
+            actor=_actor(request),
+            referral_id=referral_id,
+            status=data["status"],
+            reason=data["reason"],
+            scheduled_for=data["scheduled_for"],
+        )
+        return Response(_referral_out(request, referral_id))
 
 
 # --- follow-ups ------------------------------------------------------------------------------------
@@ -334,21 +320,19 @@ class FollowUpAttemptsApi(APIView):
         at = AwareDateTimeField(required=False)
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.NOTE_MAX)
 
-    @extend_schema(request=Input, responses={201: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={201: dict})
+    @idempotent()
     def post(self, request: Request, followup_id: int) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            services.followup_attempt_log(
-                actor=_actor(request),
-                followup_id=followup_id,
-                method=data["method"],
-                outcome=data["outcome"],
-                at=data.get("at"),
-                note=data["note"],
-            )
-            return status.HTTP_201_CREATED, _followup_out(request, followup_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        services.followup_attempt_log(
+            actor=_actor(request),
+            followup_id=followup_id,
+            method=data["method"],
+            outcome=data["outcome"],
+            at=data.get("at"),
+            note=data["note"],
+        )
+        return Response(_followup_out(request, followup_id), status=status.HTTP_201_CREATED)
 
 
 class FollowUpCloseApi(APIView):
@@ -357,14 +341,12 @@ class FollowUpCloseApi(APIView):
     class Input(serializers.Serializer[Any]):
         reason = serializers.CharField(max_length=services.REASON_MAX)
 
-    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={200: dict})
+    @idempotent()
     def post(self, request: Request, followup_id: int) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            services.followup_close(actor=_actor(request), followup_id=followup_id, reason=data["reason"])
-            return status.HTTP_200_OK, _followup_out(request, followup_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        services.followup_close(actor=_actor(request), followup_id=followup_id, reason=data["reason"])
+        return Response(_followup_out(request, followup_id))
 
 
 class FollowUpReassignApi(APIView):
@@ -373,11 +355,9 @@ class FollowUpReassignApi(APIView):
     class Input(serializers.Serializer[Any]):
         assignee_id = serializers.IntegerField(min_value=1)
 
-    @extend_schema(request=Input, responses={200: dict}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=Input, responses={200: dict})
+    @idempotent()
     def post(self, request: Request, followup_id: int) -> Response:
-        def run() -> tuple[int, Any]:
-            data = _parse(self.Input, request.data)
-            services.followup_reassign(actor=_actor(request), followup_id=followup_id, assignee_id=data["assignee_id"])
-            return status.HTTP_200_OK, _followup_out(request, followup_id)
-
-        return idempotent_response(request, run)
+        data = _parse(self.Input, request.data)
+        services.followup_reassign(actor=_actor(request), followup_id=followup_id, assignee_id=data["assignee_id"])
+        return Response(_followup_out(request, followup_id))

@@ -14,7 +14,7 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
 from apps.core.errors import Invalid
-from apps.core.idempotency import idempotent_response
+from apps.core.idempotency import idempotent
 from apps.core.models import IdempotencyRecord
 
 calls: list[dict[str, Any]] = []
@@ -23,16 +23,14 @@ calls: list[dict[str, Any]] = []
 class CounterView(APIView):
     """Appends to ``calls`` (the side effect) and echoes the body; refuses {"fail": true}."""
 
+    @idempotent()
     def post(self, request: Request) -> Response:
-        def run() -> tuple[int, Any]:
-            data = dict(request.data)
-            if data.get("fail"):
-                raise Invalid("no", errors={"fail": ["Refused."]})
-            calls.append(data)
-            IdempotencyRecord.objects.count()  # touch the database inside the transaction
-            return 201, {"n": len(calls), "id": uuid.UUID(int=len(calls))}
-
-        return idempotent_response(request, run)
+        data = dict(request.data)
+        if data.get("fail"):
+            raise Invalid("no", errors={"fail": ["Refused."]})
+        calls.append(data)
+        IdempotencyRecord.objects.count()  # touch the database inside the transaction
+        return Response({"n": len(calls), "id": uuid.UUID(int=len(calls))}, status=201)
 
 
 def call(user: Any, body: dict[str, Any], key: str | None) -> Response:
@@ -124,3 +122,44 @@ def test_purge_deletes_only_old_completed_records(clinician_a: Any) -> None:
     IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - dt.timedelta(days=8))
     assert idempotency_purge(older_than=dt.timedelta(days=7)) == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+class OptionalKeyView(APIView):
+    @idempotent(required=False)
+    def post(self, request: Request) -> Response:
+        calls.append(dict(request.data))
+        return Response({"n": len(calls)}, status=201)
+
+
+def call_optional(user: Any, key: str | None) -> Response:
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    request = APIRequestFactory().post("/dispatch/", {"a": 1}, format="json", **headers)
+    force_authenticate(request, user=user)
+    response: Response = OptionalKeyView.as_view()(request)
+    return response
+
+
+def test_an_optional_key_runs_each_request_without_it_and_once_with_it(clinician_a: Any) -> None:
+    assert call_optional(clinician_a, None).data == {"n": 1}
+    assert call_optional(clinician_a, None).data == {"n": 2}
+    assert not IdempotencyRecord.objects.exists()
+    assert call_optional(clinician_a, "k").data == {"n": 3}
+    replay = call_optional(clinician_a, "k")
+    assert replay.data == {"n": 3} and replay["Idempotent-Replayed"] == "true"
+    assert len(calls) == 3
+
+
+def test_the_record_belongs_to_the_signed_in_user(clinician_a: Any) -> None:
+    call(clinician_a, {"a": 1}, "mine")
+    assert IdempotencyRecord.objects.get(key="mine").user_id == clinician_a.pk
+
+
+def test_a_required_key_is_documented_in_the_schema_and_an_optional_one_is_not() -> None:
+    from django.urls import path
+    from drf_spectacular.generators import SchemaGenerator
+
+    patterns = [path("things/", CounterView.as_view()), path("dispatch/", OptionalKeyView.as_view())]
+    schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
+    required = schema["paths"]["/things/"]["post"].get("parameters", [])
+    assert [(p["in"], p["name"], p["required"]) for p in required] == [("header", "Idempotency-Key", True)]
+    assert not schema["paths"]["/dispatch/"]["post"].get("parameters")
