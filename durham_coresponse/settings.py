@@ -230,7 +230,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "apps.core.errors.exception_handler",
+    "EXCEPTION_HANDLER": "apps.security.errors.exception_handler",  # core's error shape + denial audit
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -381,7 +381,7 @@ SECURITY_AUDIT_RETENTION_DAYS = max(365, int(os.environ.get("SECURITY_AUDIT_RETE
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use the socket address).
 SECURITY_TRUSTED_PROXY_COUNT = int(os.environ.get("SECURITY_TRUSTED_PROXY_COUNT", "0"))
 # CSRF failures on Django forms (the admin) are audited as permission denials.
-CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
+CSRF_FAILURE_VIEW = "apps.security.views.csrf_failure"
 CELERY_BEAT_SCHEDULE["security-audit-purge"] = {"task": "security.audit_purge", "schedule": 24 * 3600.0}
 
 # --- Security: fuzz+matrix (part C) ---------------------------------------------------------------

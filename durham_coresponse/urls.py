@@ -4,7 +4,9 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from apps.core.views import healthz, spa_index
+from apps.core.views import spa_index
+
+from .health import healthz
 
 api_v1 = [
     path("", include("apps.accounts.urls")),
@@ -36,4 +38,4 @@ urlpatterns = [
 # A URL no route matches: JSON under /api/ (the API error shape), the usual page elsewhere.
 handler404 = "apps.core.views.not_found"
 # A 403 outside the API is audited (security events, docs/security.md).
-handler403 = "apps.core.views.permission_denied_view"
+handler403 = "apps.security.views.permission_denied_view"

@@ -1,7 +1,8 @@
 """One error type family and one error shape for every 4xx: {"message": ..., "errors": {field: [...]}}.
 
 Services raise these (or Django's ValidationError); the DRF exception handler turns them into the
-shape. A 409 also carries ``current``: the server's current state, so a client can show it. A 429
+shape (settings name apps.security.errors.exception_handler, which audits 403s around this one). A
+409 also carries ``current``: the server's current state, so a client can show it. A 429
 (rate limit) carries ``retry_after`` (seconds) in the body and the ``Retry-After`` header; so does any
 ApplicationError raised with ``retry_after=...`` (e.g. a lockout).
 """
@@ -123,9 +124,4 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         detail = getattr(exc, "detail", str(exc))
         response.data = {"message": str(detail), "errors": {}}
-        if isinstance(exc, exceptions.PermissionDenied) and context.get("request") is not None:
-            from apps.security.audit import record_denial
-
-            reason = "csrf" if str(detail).startswith("CSRF Failed") else "permission"
-            record_denial(context["request"], reason=reason)
     return response

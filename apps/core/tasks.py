@@ -1,25 +1,10 @@
-"""Diagnostics: prove that an event made inside the Celery worker reaches a browser's socket."""
+"""Core housekeeping."""
 
 from __future__ import annotations
 
 import datetime as dt
-import socket
 
 from celery import shared_task
-from django.db import transaction
-from django.utils import timezone
-
-from apps.realtime.services import event_emit
-
-
-@shared_task(name="core.diagnostics_ping")
-def diagnostics_ping(user_id: int, token: str) -> None:
-    with transaction.atomic():
-        event_emit(
-            type="system.ping",
-            recipients=[user_id],
-            data={"token": token, "origin": f"worker@{socket.gethostname()}", "at": timezone.now().isoformat()},
-        )
 
 
 @shared_task(name="core.idempotency_purge")

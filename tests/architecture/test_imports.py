@@ -30,15 +30,13 @@ KNOWN_TWO_WAY: set[frozenset[str]] = {
         ("accounts", "security"),
         ("accounts", "shifts"),
         ("clinical", "referrals"),
-        ("core", "realtime"),
-        ("core", "security"),
         ("incidents", "realtime"),
         ("incidents", "shifts"),
         ("realtime", "security"),
         ("shifts", "teams"),
     ]
 }
-KNOWN_CORE_IMPORTS: set[str] = {"accounts", "realtime", "security"}
+KNOWN_CORE_IMPORTS: set[str] = {"accounts"}
 
 
 def _is_test_or_migration(path: Path) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apps.core import views
+from durham_coresponse import health as views
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.accounts.models import User
-from apps.core.tasks import diagnostics_ping
+from apps.realtime.tasks import diagnostics_ping
 
 
 class Command(BaseCommand):
