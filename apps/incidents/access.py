@@ -25,7 +25,6 @@ FULL_ROLES = frozenset(
     {Role.DISPATCHER, Role.SUPERVISOR, Role.CLINICIAN, Role.CLINICAL_SUPERVISOR, Role.CARE_NAVIGATOR, Role.ADMIN}
 )
 READ_ROLES = FULL_ROLES | {Role.OFFICER, Role.ANALYST}
-BOARD_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR})
 DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 
 # Identity and contact data of the caller and the subject.

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, Invalid, NotFound
-from apps.realtime.services import event_emit
+from apps.realtime.services import dispatcher_recipients, event_emit
 from apps.teams.models import Team
 
 from . import access
@@ -160,12 +160,6 @@ def _lock_incident(incident_id: int) -> Incident:
     return incident
 
 
-def _board_user_ids() -> set[int]:
-    return set(
-        User.objects.filter(is_active=True, groups__name__in=access.BOARD_ROLES).values_list("id", flat=True).distinct()
-    )
-
-
 def _require_dispatcher(by: User) -> None:
     if not by.has_role(*access.DISPATCH_ROLES):
         raise PermissionDenied("Only a dispatcher or supervisor may do this.")
@@ -214,7 +208,7 @@ def _emit(
     that may see it: full-access roles, and an officer only while this is their current call.
     """
     members = team_member_ids or set()
-    recipients = _board_user_ids() | members
+    recipients = set(dispatcher_recipients()) | members
     base: dict[str, Any] = _dispatch_fields(incident)
     if assignment is not None:
         base |= {
