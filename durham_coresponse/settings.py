@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apps.referrals",
     "apps.reminders",
     "apps.security",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -224,7 +225,7 @@ LOGIN_URL = "/admin/login/"
 # --- REST framework -------------------------------------------------------------------------------
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "apps.accounts.authentication.ApiKeyAuthentication",
+        "apps.security.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -477,7 +478,7 @@ SECURITY_APIKEY_ROTATION_GRACE_SECONDS = int(os.environ.get("SECURITY_APIKEY_ROT
 # Signed requests: timestamps older/newer than this are refused; seen signatures are kept 2x as long.
 SECURITY_SIGNATURE_MAX_AGE_SECONDS = int(os.environ.get("SECURITY_SIGNATURE_MAX_AGE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE["security-signature-nonce-purge"] = {
-    "task": "accounts.signature_nonce_purge",
+    "task": "security.signature_nonce_purge",
     "schedule": 300.0,
     "options": {"expires": 290},
 }

@@ -9,7 +9,7 @@ from apps.core.views import spa_index
 from .health import healthz
 
 api_v1 = [
-    path("", include("apps.accounts.urls")),
+    path("", include("apps.security.urls")),
     path("", include("apps.teams.urls")),
     path("", include("apps.shifts.urls")),
     path("", include("apps.realtime.urls")),
@@ -17,7 +17,6 @@ api_v1 = [
     path("", include("apps.clinical.urls")),
     path("", include("apps.referrals.urls")),
     path("", include("apps.reminders.urls")),
-    path("", include("apps.security.session_urls")),
 ]
 
 urlpatterns = [

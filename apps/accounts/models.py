@@ -197,7 +197,7 @@ def clean_scopes(scopes: list[str] | tuple[str, ...]) -> list[str]:
 
 class SignatureNonce(models.Model):
     """A signature already accepted, kept a little longer than the allowed clock skew so the same
-    signed request cannot be replayed inside the window (purged by ``accounts.signature_nonce_purge``)."""
+    signed request cannot be replayed inside the window (purged by ``security.signature_nonce_purge``)."""
 
     digest = models.CharField(max_length=64, unique=True)
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")

@@ -20,9 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.authentication import ApiKeyAuthentication
 from apps.accounts.models import ApiKey
 from apps.core.fields import AwareDateTimeField
+from apps.security.authentication import ApiKeyAuthentication
 
 from .services import cad_incident_upsert
 
@@ -173,7 +173,7 @@ class CadIncidentApi(APIView):
 
     authentication_classes = [ApiKeyAuthentication]
     permission_classes: list[Any] = []
-    api_key_scope = "cad:intake"  # a key without it is a 403 (apps.accounts.authentication)
+    api_key_scope = "cad:intake"  # a key without it is a 403 (apps.security.authentication)
     throttle_scope = "cad"  # SECURITY_RATE_CAD per key (apps.security.throttles)
 
     class Output(serializers.Serializer[Any]):

@@ -14,13 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.apis import _locked_out, _MeOutput, _refusal_of, me_payload
 from apps.accounts.models import User
 from apps.accounts.permissions import HasRole, request_user
 from apps.accounts.roles import Role
 from apps.core.errors import Invalid, NotFound
 
 from . import sessions
+from .apis import _locked_out, _MeOutput, _refusal_of, me_payload
 from .audit import Kind, record
 from .models import UserSession
 from .sessions import UNLOCK_FAILURES_KEY, State

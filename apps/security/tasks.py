@@ -6,7 +6,10 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from apps.accounts.models import SignatureNonce
+
 from .models import SecurityEvent
+from .signatures import max_age
 
 
 @shared_task(name="security.audit_purge")
@@ -32,3 +35,12 @@ def lockout_purge() -> int:
     from .lockout import lockout_purge as purge
 
     return purge()
+
+
+@shared_task(name="security.signature_nonce_purge")
+def signature_nonce_purge() -> int:
+    """Forget accepted signatures older than twice the allowed clock skew (a replay that old is
+    refused by its timestamp anyway)."""
+    cutoff = timezone.now() - dt.timedelta(seconds=2 * max_age())
+    deleted, _ = SignatureNonce.objects.filter(seen_at__lt=cutoff).delete()
+    return deleted

@@ -21,14 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = ROOT / "apps"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
-# Pairs that still import each other, each removed when its cycle is broken (issue 19). Must end empty.
+# Pairs that still import each other while issue 19 is being worked (an allowance, not a requirement:
+# each goes when its cycle is broken). Must end empty.
 KNOWN_TWO_WAY: set[frozenset[str]] = {
     frozenset(pair)
     for pair in [
-        ("accounts", "core"),
-        ("accounts", "incidents"),
-        ("accounts", "security"),
-        ("accounts", "shifts"),
         ("clinical", "referrals"),
         ("incidents", "realtime"),
         ("incidents", "shifts"),
@@ -36,7 +33,6 @@ KNOWN_TWO_WAY: set[frozenset[str]] = {
         ("shifts", "teams"),
     ]
 }
-KNOWN_CORE_IMPORTS: set[str] = {"accounts"}
 
 
 def _is_test_or_migration(path: Path) -> bool:
@@ -96,15 +92,11 @@ def test_no_two_apps_import_each_other() -> None:
     assert not new, "apps importing each other (docs/architecture.md): " + "; ".join(
         f"{' <-> '.join(sorted(pair))} at {', '.join(where)}" for pair, where in new.items()
     )
-    fixed = KNOWN_TWO_WAY - set(two_way)
-    assert not fixed, f"no longer two-way, remove from KNOWN_TWO_WAY: {sorted(map(sorted, fixed))}"
 
 
 def test_core_imports_no_app() -> None:
-    graph = app_import_graph()
-    found = set(graph.get("core", {}))
-    assert found <= KNOWN_CORE_IMPORTS, f"core imports {sorted(found - KNOWN_CORE_IMPORTS)}: {dict(graph['core'])}"
-    assert found == KNOWN_CORE_IMPORTS, f"core no longer imports {sorted(KNOWN_CORE_IMPORTS - found)}: update"
+    core = app_import_graph().get("core", {})
+    assert not core, f"core imports other apps: {dict(core)}"
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -17,11 +17,11 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from apps.accounts.apikeys import apikey_create, apikey_revoke, apikey_rotate
 from apps.accounts.models import ApiKey, ApiKeyScope, SignatureNonce
-from apps.accounts.tasks import signature_nonce_purge
+from apps.security.apikeys import apikey_create, apikey_revoke, apikey_rotate
 from apps.security.models import SecurityEvent
 from apps.security.signatures import sign
+from apps.security.tasks import signature_nonce_purge
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""API-key lifecycle: create, rotate, revoke. Each one is audited (apps.security); the admin and the
+"""API-key lifecycle: create, rotate, revoke. Each one is audited; the admin and the
 management commands call these, nothing else writes keys. Secrets are returned once, never logged."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.security.audit import Kind, record
+from apps.accounts.models import ApiKey, ApiKeyScope, User
 
-from .models import ApiKey, ApiKeyScope, User
+from .audit import Kind, record
 
 
 @dataclass(frozen=True)

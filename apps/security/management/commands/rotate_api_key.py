@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.accounts.apikeys import apikey_rotate
 from apps.accounts.models import ApiKey
+from apps.security.apikeys import apikey_rotate
 
 
 class Command(BaseCommand):

@@ -16,7 +16,10 @@ from django.db import transaction
 from apps.accounts.models import User
 from apps.accounts.services import user_set_roles
 from apps.core.timefmt import local_datetime, local_range, local_today
+from apps.incidents import services as incident_services
+from apps.incidents.models import Incident
 from apps.shifts.models import Shift
+from apps.shifts.selectors import TeamStatus, teams_on_duty
 from apps.shifts.services import MemberSpec, shift_create
 from apps.teams.models import Team, TeamMembership
 
@@ -127,10 +130,6 @@ class Command(BaseCommand):
 
     def _incidents(self, people: dict[str, User]) -> int:
         """Three demo incidents: one closed, one on scene, one offered to CR-1 (as far as teams are on duty)."""
-        from apps.incidents import services as incident_services
-        from apps.incidents.models import Incident
-        from apps.shifts.selectors import TeamStatus, teams_on_duty
-
         dispatcher = people["dispatcher"]
         created = 0
         for number, call_type, priority, address, plan in DEMO_INCIDENTS:

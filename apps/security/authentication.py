@@ -3,7 +3,7 @@
 Order of checks: the key (hashed, revocation, service user active; a rotated-out secret only within
 its grace period) → 401; its request signature if the key requires one → 401; the scope the view
 needs (``api_key_scope`` on the view, else ``api:read`` for safe methods and ``api:write`` for the
-rest) → 403. Each refusal is audited (apps.security); a use is audited at most once a minute per key.
+rest) → 403. Each refusal is audited; a use is audited at most once a minute per key.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from apps.security.audit import Kind, record
-from apps.security.ip import client_ip
-from apps.security.signatures import SignatureError, verify
+from apps.accounts.models import ApiKey, ApiKeyScope, User
 
-from .models import ApiKey, ApiKeyScope, User
+from .audit import Kind, record
+from .ip import client_ip
+from .signatures import SignatureError, verify
 
 HEADER_PREFIX = "Api-Key "
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})

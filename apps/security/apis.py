@@ -17,13 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
+from apps.accounts.permissions import request_user
 from apps.core.errors import ApplicationError, Invalid
-from apps.security import lockout, mfa
-from apps.security.audit import Kind, record
 from apps.shifts.selectors import shift_current_for_user
 
-from .models import User
-from .permissions import request_user
+from . import lockout, mfa
+from .audit import Kind, record
 
 
 class PersonOutput(serializers.Serializer[User]):
