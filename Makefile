@@ -10,12 +10,13 @@ PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 HAS_FRONTEND := $(wildcard frontend/package.json)
 
-.PHONY: help install frontend migrate seed run test lint types imports migrations-check schema-check audit pytest frontend-test smoke bench clean
+.PHONY: help install frontend migrate seed run test lint types imports migrations-check schema-check contracts contracts-check audit pytest frontend-test smoke bench clean
 
 help:
 	@echo "make run    install, migrate, seed demo data, build the PWA, start web + worker + beat"
 	@echo "make test   ruff, mypy, import contracts, makemigrations --check, dependency audit, pytest (and the PWA's tests)"
 	@echo "make bench  benchmarks (writes bench/results/*.json)"
+	@echo "make contracts  regenerate frontend/src/generated/ (API types and rules the PWA shares with the server)"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
@@ -50,7 +51,7 @@ seed: migrate
 run: seed frontend
 	$(PY) scripts/run_all.py
 
-test: lint types imports migrations-check schema-check audit frontend-test pytest
+test: lint types imports migrations-check schema-check contracts-check audit frontend-test pytest
 
 lint: install
 	.venv/bin/ruff check .
@@ -68,6 +69,20 @@ migrations-check: install
 
 schema-check: install
 	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+# The PWA's generated contracts (frontend/src/generated/: API types, shared rules; docs/frontend.md).
+contracts: install
+ifneq ($(HAS_FRONTEND),)
+	$(MAKE) frontend/node_modules/.installed
+	$(PY) scripts/export_contracts.py
+endif
+
+# The committed generated files are what the server generates now (else: run `make contracts`).
+contracts-check: install
+ifneq ($(HAS_FRONTEND),)
+	$(MAKE) frontend/node_modules/.installed
+	$(PY) scripts/export_contracts.py --check
+endif
 
 # Known vulnerabilities in the locked dependencies (pip-audit; offline snapshot where it cannot reach PyPI).
 audit: install

@@ -1,3 +1,5 @@
+import type { Role } from "../generated/roles";
+
 /**
  * fetch wrapper for the Django API: same-origin session cookie, CSRF header on unsafe methods,
  * JSON in and out, and the one error shape `{message, errors, current?}` turned into ApiError.
@@ -304,15 +306,7 @@ export function reportAuthError(err: ApiError): boolean {
 
 // ---- Typed endpoints -------------------------------------------------------------------------
 
-export type Role =
-  | "dispatcher"
-  | "clinician"
-  | "clinical_supervisor"
-  | "officer"
-  | "care_navigator"
-  | "supervisor"
-  | "analyst"
-  | "admin";
+export type { Role } from "../generated/roles";
 
 export interface Person {
   id: number;

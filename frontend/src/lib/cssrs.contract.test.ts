@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fixture from "../../../contracts/cssrs_cases.json";
+import { CSSRS_RULE_VERSION } from "../generated/cssrs";
 import { QUESTIONS, computeRisk, isComplete, normalize, skipLogicErrors, visibleQuestions, type Answers, type Risk } from "./cssrs";
 
 /**
@@ -18,6 +19,10 @@ interface Case {
 const cases = fixture.cases as Case[];
 
 describe("C-SSRS rule = contracts/cssrs_cases.json", () => {
+  it("is the fixture of the server's rule version", () => {
+    expect(fixture.rule_version).toBe(CSSRS_RULE_VERSION);
+  });
+
   it("names the same questions in the same order", () => {
     expect([...QUESTIONS]).toEqual(fixture.questions);
     for (const c of cases) expect(Object.keys(c.answers)).toEqual(fixture.questions);

@@ -1,3 +1,5 @@
+import { CSSRS_QUESTIONS, RISK_LEVELS, type CssrsQuestion, type RiskLevel } from "../generated/cssrs";
+
 /**
  * C-SSRS screener (DOMAIN.md §4), mirrored from the server's apps/clinical/cssrs.py for display.
  * The server recomputes the risk on every screen; its value is the one that counts.
@@ -7,21 +9,14 @@
  * low = only 1 and/or 2 yes; none = all no.
  */
 
-export const QUESTIONS = [
-  "q1_wish_dead",
-  "q2_active_thoughts",
-  "q3_method",
-  "q4_intent",
-  "q5_plan",
-  "q6_behavior",
-  "q6a_past_3_months",
-] as const;
+/** The questions (ids as the API names them) and risk levels, lowest first: generated from cssrs.py. */
+export const QUESTIONS = CSSRS_QUESTIONS;
+export const RISK_ORDER = RISK_LEVELS;
 
-export type Question = (typeof QUESTIONS)[number];
+export type Question = CssrsQuestion;
 export type Answer = boolean | null;
 export type Answers = Record<Question, Answer>;
-export type Risk = "none" | "low" | "moderate" | "high";
-export const RISK_ORDER: readonly Risk[] = ["none", "low", "moderate", "high"];
+export type Risk = RiskLevel;
 
 export const QUESTION_TEXT: Record<Question, string> = {
   q1_wish_dead: "1. In the past month, have you wished you were dead or wished you could go to sleep and not wake up?",

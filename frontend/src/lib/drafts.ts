@@ -1,6 +1,7 @@
 import type { IDBPDatabase } from "idb";
 import { emptyAnswers, isComplete, normalize, type Answers, type Risk } from "./cssrs";
 import { appDB, type AppDB, type OutboxItem } from "./db";
+import { NOTE_FORMATS, NOTE_FORMAT_SECTIONS, SAFETY_PRECAUTIONS, type NoteFormat } from "../generated/notes";
 
 /**
  * Encounter drafts on the device, and the writes a draft turns into.
@@ -11,25 +12,11 @@ import { appDB, type AppDB, type OutboxItem } from "./db";
  * "Save" queues only the difference, each edit carrying the revision it is based on.
  */
 
-export type NoteFormat = "soap" | "dap" | "birp" | "crisis_assessment" | "follow_up_contact";
-
-export const FORMAT_SECTIONS: Record<NoteFormat, string[]> = {
-  soap: ["subjective", "objective", "assessment", "plan"],
-  dap: ["data", "assessment", "plan"],
-  birp: ["behavior", "intervention", "response", "plan"],
-  crisis_assessment: ["presenting_problem", "mental_status", "risk_assessment", "plan"],
-  follow_up_contact: ["contact_summary", "plan"],
-};
-
-export const FORMAT_LABEL: Record<NoteFormat, string> = {
-  soap: "SOAP",
-  dap: "DAP",
-  birp: "BIRP",
-  crisis_assessment: "Crisis assessment",
-  follow_up_contact: "Follow-up contact",
-};
-
-export const SAFETY_PRECAUTIONS = ["lethal_means_addressed", "not_left_alone", "supervisor_notified", "safety_plan_reviewed"] as const;
+// Note formats, their sections and the safety precautions are the server's (generated: make contracts).
+export type { NoteFormat } from "../generated/notes";
+export { SAFETY_PRECAUTIONS } from "../generated/notes";
+export const FORMAT_SECTIONS = NOTE_FORMAT_SECTIONS;
+export const FORMAT_LABEL = Object.fromEntries(NOTE_FORMATS) as Record<NoteFormat, string>;
 
 export const SAFETY_PLAN_PARTS = [
   ["warning_signs", "1. Warning signs"],

@@ -1,7 +1,8 @@
+import { CLINICAL_WRITER_ROLES, type Role } from "../generated/roles";
 import type { Me } from "./api";
 
-/** Roles that work with clinical content (the encounter editor rather than the officer section). */
-const CLINICAL = ["clinician", "clinical_supervisor", "care_navigator"];
+/** Roles that write clinical content (the encounter editor rather than the officer section): the server's list. */
+const CLINICAL: readonly Role[] = CLINICAL_WRITER_ROLES;
 
 export function isClinical(me: Me): boolean {
   return me.roles.some((r) => CLINICAL.includes(r));

@@ -1,8 +1,10 @@
 import type { ComponentChildren } from "preact";
+import type { Role } from "../generated/roles";
 import type { Me } from "../lib/api";
 import { formatDayTime, formatWindow } from "../lib/time";
 
-const ROLE_LABEL: Record<string, string> = {
+/** Short role names for the team card (the server's labels are longer: generated ROLES). */
+const ROLE_LABEL: Record<Role, string> = {
   officer: "Officer",
   clinician: "Clinician",
   care_navigator: "Care navigator",
@@ -14,7 +16,7 @@ const ROLE_LABEL: Record<string, string> = {
 };
 
 export function roleLabel(role: string): string {
-  return ROLE_LABEL[role] ?? role;
+  return ROLE_LABEL[role as Role] ?? role;
 }
 
 /** `children` replace the empty assignment area (screens/team/TeamScreen.tsx fills it). */

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { NOT_SERVED_REASONS, TRIAGE_OUTCOMES, type TeamStatus } from "../../generated/incidents";
 import { ApiError, NetworkError, api } from "../../lib/api";
 import { onServerEvent } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
@@ -17,28 +18,17 @@ import {
 } from "./model";
 
 
-const TEAM_STATUS: Record<string, string> = {
+// Team statuses, triage outcomes and not-served reasons are the server's (generated: make contracts).
+const TEAM_STATUS: Record<string, string> & Record<TeamStatus, string> = {
   available: "Available",
   conditionally_available: "Conditionally available",
   not_available: "Not available",
+  off_duty: "Off duty",
 };
 
-const OUTCOMES: Array<[string, string]> = [
-  ["dispatch_co_response", "Dispatch co-response"],
-  ["resolved_by_phone", "Resolved by phone"],
-  ["community_response", "Community response team"],
-  ["police_only", "Police only"],
-  ["transfer_988", "Transfer to 988"],
-  ["no_response_needed", "No response needed"],
-];
-
-const NOT_SERVED: Array<[string, string]> = [
-  ["no_team_on_shift", "No team on shift"],
-  ["all_teams_busy", "All teams busy"],
-  ["out_of_area", "Out of area"],
-  ["declined_by_caller", "Declined by caller"],
-  ["other", "Other"],
-];
+/** The server's triage outcomes, "Dispatch co-response" first (the usual answer on this console). */
+const OUTCOMES = [...TRIAGE_OUTCOMES].sort(([a], [b]) => Number(b === "dispatch_co_response") - Number(a === "dispatch_co_response"));
+const NOT_SERVED = NOT_SERVED_REASONS;
 
 export function teamStatusLabel(s: string): string {
   return TEAM_STATUS[s] ?? s.replace(/_/g, " ");

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { SafetyPrecaution } from "../../generated/notes";
 import { ApiError, NetworkError, type Me } from "../../lib/api";
 import { DISPOSITIONS, IVC_OUTCOMES, IVC_PATHWAYS, REFERRAL_TYPES, clinicalApi, type Agency, type PersonHit, type ServerEncounter } from "../../lib/clinical";
 import { findNoteConflict, resolveNoteConflict, type NoteConflict, type ServerNote } from "../../lib/conflict";
@@ -40,7 +41,7 @@ const FIELD_LABEL: Record<string, string> = {
   signer: "Signer",
 };
 
-const PRECAUTION_LABEL: Record<string, string> = {
+const PRECAUTION_LABEL: Record<string, string> & Record<SafetyPrecaution, string> = {
   lethal_means_addressed: "Lethal means addressed",
   not_left_alone: "Person not left alone",
   supervisor_notified: "Supervisor notified",

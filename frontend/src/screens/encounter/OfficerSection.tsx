@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, NetworkError, type Me } from "../../lib/api";
-import { POLICE_ACTIONS, TRANSPORTS, clinicalApi, type ServerEncounter, type ServerOfficerSection } from "../../lib/clinical";
+import { OFFICER_SECTION_FIELDS } from "../../generated/clinical";
+import { clinicalApi, type ServerEncounter, type ServerOfficerSection } from "../../lib/clinical";
 import type { OutboxItem } from "../../lib/db";
 import { markDirty } from "../../lib/dirty";
 import { seenGet, seenPut } from "../../lib/drafts";
@@ -8,34 +9,32 @@ import { outbox } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
 import { useObservable } from "../../ui/hooks";
 
-interface Form {
-  police_action: string;
-  use_of_force: boolean;
-  use_of_force_description: string;
-  subject_injured: boolean;
-  officer_injured: boolean;
-  injuries_description: string;
-  transport: string;
-  transport_destination: string;
-  ivc_custody: boolean;
+type Field = (typeof OFFICER_SECTION_FIELDS)[number];
+type FieldName = Field["name"];
+/** A field's value: boolean, one of its choices, or text. */
+type ValueOf<F extends Field> = F extends { kind: "boolean" } ? boolean : F extends { kind: "choice" } ? F["choices"][number]["value"] : string;
+/** The officer section's editable fields, from the server's list (generated: make contracts). */
+type Form = { [F in Field as F["name"]]: ValueOf<F> };
+
+function emptyValue(f: Field): boolean | string {
+  if (f.kind === "boolean") return false;
+  if (f.kind === "choice") return f.choices[0].value; // the model's default ("none") comes first
+  return "";
 }
 
-const EMPTY: Form = {
-  police_action: "none",
-  use_of_force: false,
-  use_of_force_description: "",
-  subject_injured: false,
-  officer_injured: false,
-  injuries_description: "",
-  transport: "none",
-  transport_destination: "",
-  ivc_custody: false,
+const EMPTY = Object.fromEntries(OFFICER_SECTION_FIELDS.map((f) => [f.name, emptyValue(f)])) as Form;
+
+/** Follow-up fields shown only when they apply (the server asks for them then: services). */
+const SHOWN_WHEN: Partial<Record<FieldName, (f: Form) => boolean>> = {
+  use_of_force_description: (f) => f.use_of_force,
+  injuries_description: (f) => f.subject_injured || f.officer_injured,
+  transport_destination: (f) => f.transport !== "none",
 };
 
 function fromServer(s: ServerOfficerSection | null | undefined): Form {
   if (!s) return { ...EMPTY };
   const f = { ...EMPTY };
-  for (const k of Object.keys(EMPTY) as (keyof Form)[]) if (s[k] !== undefined && s[k] !== null) (f as Record<string, unknown>)[k] = s[k];
+  for (const k of Object.keys(EMPTY) as FieldName[]) if (s[k] !== undefined && s[k] !== null) (f as Record<string, unknown>)[k] = s[k];
   return f;
 }
 
@@ -87,8 +86,8 @@ export function OfficerSection({ me, encounterId }: { me: Me; encounterId: strin
     if (saved && pending === 0 && rejected.length === 0) void load();
   }, [pending]);
 
-  function set<K extends keyof Form>(k: K, v: Form[K]) {
-    setForm((f) => ({ ...f, [k]: v }));
+  function set(k: FieldName, v: boolean | string) {
+    setForm((f) => ({ ...f, [k]: v }) as Form);
     markDirty(dirtyKey, true);
   }
 
@@ -179,60 +178,9 @@ export function OfficerSection({ me, encounterId }: { me: Me; encounterId: strin
         </div>
       ))}
       <form onSubmit={(e) => void save(e)}>
-        <div class="field">
-          <label for="police-action">Police action</label>
-          <select id="police-action" value={form.police_action} onChange={(e) => set("police_action", e.currentTarget.value)}>
-            {POLICE_ACTIONS.map(([k, l]) => (
-              <option value={k} key={k}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </div>
-        <label class="check">
-          <input type="checkbox" checked={form.use_of_force} onChange={(e) => set("use_of_force", e.currentTarget.checked)} />
-          Use of force
-        </label>
-        {form.use_of_force && (
-          <div class="field">
-            <label for="uof-desc">Use of force: what happened</label>
-            <textarea id="uof-desc" value={form.use_of_force_description} onInput={(e) => set("use_of_force_description", e.currentTarget.value)} />
-          </div>
-        )}
-        <label class="check">
-          <input type="checkbox" checked={form.subject_injured} onChange={(e) => set("subject_injured", e.currentTarget.checked)} />
-          Subject injured
-        </label>
-        <label class="check">
-          <input type="checkbox" checked={form.officer_injured} onChange={(e) => set("officer_injured", e.currentTarget.checked)} />
-          Officer injured
-        </label>
-        {(form.subject_injured || form.officer_injured) && (
-          <div class="field">
-            <label for="inj-desc">Injuries</label>
-            <textarea id="inj-desc" value={form.injuries_description} onInput={(e) => set("injuries_description", e.currentTarget.value)} />
-          </div>
-        )}
-        <div class="field">
-          <label for="transport">Transport</label>
-          <select id="transport" value={form.transport} onChange={(e) => set("transport", e.currentTarget.value)}>
-            {TRANSPORTS.map(([k, l]) => (
-              <option value={k} key={k}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </div>
-        {form.transport !== "none" && (
-          <div class="field">
-            <label for="transport-dest">Transport destination</label>
-            <input id="transport-dest" value={form.transport_destination} onInput={(e) => set("transport_destination", e.currentTarget.value)} />
-          </div>
-        )}
-        <label class="check">
-          <input type="checkbox" checked={form.ivc_custody} onChange={(e) => set("ivc_custody", e.currentTarget.checked)} />
-          IVC custody taken by police
-        </label>
+        {OFFICER_SECTION_FIELDS.filter((f) => SHOWN_WHEN[f.name]?.(form) ?? true).map((f) => (
+          <OfficerField key={f.name} field={f} value={form[f.name]} onChange={(v) => set(f.name, v)} />
+        ))}
         <div class="dialog-actions">
           <button type="submit" class="btn btn-primary">
             Save officer section
@@ -241,5 +189,36 @@ export function OfficerSection({ me, encounterId }: { me: Me; encounterId: strin
         {saved && <p role="status">{pending > 0 ? "Saved on this device, sending…" : rejected.length ? "Not accepted: see above." : "Saved."}</p>}
       </form>
     </section>
+  );
+}
+
+/** One field of the officer section, drawn by its kind: select, checkbox, text area or one line. */
+function OfficerField({ field: f, value, onChange }: { field: Field; value: boolean | string; onChange: (v: boolean | string) => void }) {
+  const id = `officer-${f.name.replace(/_/g, "-")}`;
+  if (f.kind === "boolean") {
+    return (
+      <label class="check">
+        <input type="checkbox" checked={value === true} onChange={(e) => onChange(e.currentTarget.checked)} />
+        {f.label}
+      </label>
+    );
+  }
+  return (
+    <div class="field">
+      <label for={id}>{f.label}</label>
+      {f.kind === "choice" ? (
+        <select id={id} value={String(value)} onChange={(e) => onChange(e.currentTarget.value)}>
+          {f.choices.map((c) => (
+            <option value={c.value} key={c.value}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+      ) : f.kind === "text" ? (
+        <textarea id={id} value={String(value)} maxLength={f.max_length} onInput={(e) => onChange(e.currentTarget.value)} />
+      ) : (
+        <input id={id} value={String(value)} maxLength={f.max_length} onInput={(e) => onChange(e.currentTarget.value)} />
+      )}
+    </div>
   );
 }

@@ -1,5 +1,6 @@
 import "../encounter/encounter.css";
 import { useEffect, useState } from "preact/hooks";
+import type { FollowupBucket } from "../../generated/referrals";
 import { NetworkError, type Me } from "../../lib/api";
 import { ATTEMPT_METHODS, ATTEMPT_OUTCOMES, REFERRAL_TYPES, clinicalApi, type FollowUp } from "../../lib/clinical";
 import type { OutboxItem } from "../../lib/db";
@@ -8,7 +9,8 @@ import { formatDayTime } from "../../lib/time";
 import { cacheGet, cachePut } from "../../lib/userdata";
 import { useObservable } from "../../ui/hooks";
 
-const BUCKETS: [string, string][] = [
+/** The server's buckets (generated FollowupBucket), in the order shown. */
+const BUCKETS: [FollowupBucket, string][] = [
   ["overdue", "Overdue"],
   ["due_today", "Due today"],
   ["upcoming", "Upcoming"],

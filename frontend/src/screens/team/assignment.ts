@@ -4,22 +4,13 @@
  * The server stays the truth: every event also triggers a REST reload of the inbox.
  */
 
-export type AssignmentStatus =
-  | "offered"
-  | "acknowledged"
-  | "accepted"
-  | "en_route"
-  | "on_scene"
-  | "transporting"
-  | "at_facility"
-  | "cleared"
-  | "declined"
-  | "expired"
-  | "cancelled";
+import { ASSIGNMENT_ACTIVE_STATUSES, ASSIGNMENT_FIELD_STATUSES, ASSIGNMENT_TRANSITIONS, type AssignmentFieldStatus, type AssignmentStatus, type IncidentStatus } from "../../generated/incidents";
 
-export type FieldStatus = "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared";
+// The statuses and the lifecycle are the server's (generated: make contracts); the words are the PWA's.
+export type { AssignmentStatus } from "../../generated/incidents";
+export type FieldStatus = AssignmentFieldStatus;
 
-export const STATUS_LABEL: Record<string, string> = {
+export const STATUS_LABEL: Record<string, string> & Record<AssignmentStatus, string> = {
   offered: "Offered",
   acknowledged: "Seen by team",
   accepted: "Accepted",
@@ -58,7 +49,7 @@ export function callTypeLabel(code: string | undefined, description?: string): s
 }
 
 /** NENA EIDO incident status values (the incident follows its assignment) → words. */
-export const INCIDENT_STATUS_LABEL: Record<string, string> = {
+export const INCIDENT_STATUS_LABEL: Record<string, string> & Record<IncidentStatus, string> = {
   Active: "Active",
   ResourcesAssigned: "Team assigned",
   ResourcesEnroute: "Team en route",
@@ -73,26 +64,18 @@ export function incidentStatusLabel(status: string): string {
 }
 
 /** The order of the status buttons (the lifecycle order). */
-export const FIELD_ORDER: FieldStatus[] = ["en_route", "on_scene", "transporting", "at_facility", "cleared"];
+export const FIELD_ORDER: readonly FieldStatus[] = ASSIGNMENT_FIELD_STATUSES;
 
-/** services.TRANSITIONS restricted to the field statuses: the legal next ones from each status. */
-const NEXT: Record<string, FieldStatus[]> = {
-  accepted: ["en_route"],
-  en_route: ["on_scene"],
-  on_scene: ["transporting", "cleared"],
-  transporting: ["at_facility", "cleared"],
-  at_facility: ["cleared"],
-};
-
+/** The server's TRANSITIONS restricted to the field statuses: the legal next ones from `status`, in lifecycle order. */
 export function nextStatuses(status: string): FieldStatus[] {
-  return NEXT[status] ?? [];
+  return FIELD_ORDER.filter((to) => (ASSIGNMENT_TRANSITIONS[to] ?? []).some((from) => from === status));
 }
 
 export function isIncoming(status: string): boolean {
   return status === "offered" || status === "acknowledged";
 }
 
-export const ACTIVE_STATUSES = new Set(["offered", "acknowledged", "accepted", "en_route", "on_scene", "transporting", "at_facility"]);
+export const ACTIVE_STATUSES: ReadonlySet<string> = new Set<string>(ASSIGNMENT_ACTIVE_STATUSES);
 
 export function isActive(status: string): boolean {
   return ACTIVE_STATUSES.has(status);
