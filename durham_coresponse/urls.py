@@ -10,7 +10,6 @@ from .health import healthz
 
 api_v1 = [
     path("", include("apps.security.urls")),
-    path("", include("apps.teams.urls")),
     path("", include("apps.shifts.urls")),
     path("", include("apps.realtime.urls")),
     path("", include("apps.incidents.urls")),

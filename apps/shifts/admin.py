@@ -12,6 +12,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -28,7 +30,16 @@ from apps.teams.models import Team
 
 from .models import Shift, ShiftMember
 from .selectors import coverage_gaps
-from .services import MemberSpec, _lock_people, shift_problems, shifts_copy, shifts_generate
+from .services import (
+    MemberSpec,
+    lock_people,
+    shift_create,
+    shift_delete,
+    shift_problems,
+    shift_update,
+    shifts_copy,
+    shifts_generate,
+)
 
 
 class WindowFilter(admin.SimpleListFilter):
@@ -67,10 +78,7 @@ class WindowFilter(admin.SimpleListFilter):
 class ShiftMemberFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
     """Validates the whole shift (times + members together) with the service's rules."""
 
-    def clean(self) -> None:
-        super().clean()
-        if any(self.errors):
-            return
+    def member_specs(self) -> list[MemberSpec]:
         specs = []
         for form in self.forms:
             if not form.cleaned_data or form.cleaned_data.get("DELETE"):
@@ -78,12 +86,19 @@ class ShiftMemberFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
             user, role = form.cleaned_data.get("user"), form.cleaned_data.get("role")
             if user is not None and role:
                 specs.append(MemberSpec(user=user, role=role))
+        return specs
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        specs = self.member_specs()
         shift: Shift = self.instance
         team = getattr(shift, "team", None) if shift.team_id else None
         # The admin validates and saves inside one transaction (changeform_view is atomic): lock the
         # people as shift_create does, so two supervisors saving at once cannot double-book someone.
         if transaction.get_connection().in_atomic_block:
-            _lock_people(specs)
+            lock_people(specs)
         problems = shift_problems(
             team=team,
             starts_at=shift.starts_at,
@@ -121,6 +136,12 @@ class ShiftForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
+def _service_entry(obj: Shift) -> LogEntry:
+    """The history entry the service just wrote for ``obj``."""
+    content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+    return LogEntry.objects.filter(content_type=content_type, object_id=str(obj.pk)).latest("action_time", "pk")
+
+
 @admin.register(Shift)
 class ShiftAdmin(admin.ModelAdmin[Shift]):
     form = ShiftForm
@@ -149,10 +170,42 @@ class ShiftAdmin(admin.ModelAdmin[Shift]):
     def member_list(self, obj: Shift) -> str:
         return ", ".join(f"{m.user.display_name} ({m.role})" for m in obj.members.all())
 
+    # Every write goes through apps.shifts.services (audited there, shift.* events to the board):
+    # the form and the member rows are validated first, then saved together by the service.
     def save_model(self, request: HttpRequest, obj: Shift, form: Any, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
+        pass  # saved with its members in save_related
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        obj: Shift = form.instance
+        (members_formset,) = [f for f in formsets if isinstance(f, ShiftMemberFormSet)]
+        specs = members_formset.member_specs()
+        fields = {"team": obj.team, "starts_at": obj.starts_at, "ends_at": obj.ends_at, "members": specs}
+        if change:
+            shift_update(shift=obj, note=obj.note, by=request.user, **fields)  # type: ignore[arg-type]
+            return
+        created = shift_create(note=obj.note, created_by=request.user, **fields)  # type: ignore[arg-type]
+        obj.pk, obj.created_by, obj.created_at = created.pk, created.created_by, created.created_at
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Shift) -> None:
+        shift_delete(shift=obj, by=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Shift]) -> None:
+        for shift in queryset.select_related("team"):
+            shift_delete(shift=shift, by=request.user)  # type: ignore[arg-type]
+
+    # The services write the admin history (LogEntry) inside their transaction: no second entry here.
+    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> list[Any]:
+        return []  # the service describes the change in its own entry
+
+    def log_addition(self, request: HttpRequest, obj: Shift, message: Any) -> LogEntry:
+        return _service_entry(obj)
+
+    def log_change(self, request: HttpRequest, obj: Shift, message: Any) -> LogEntry:
+        return _service_entry(obj)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> list[LogEntry]:
+        return []  # called before the delete: shift_delete writes the entry
 
     @admin.action(description="Copy selected shifts to the next week (same local times)")
     def copy_to_next_week(self, request: HttpRequest, queryset: QuerySet[Shift]) -> None:

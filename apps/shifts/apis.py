@@ -21,7 +21,7 @@ from apps.teams.models import Team
 
 from .models import Shift
 from .selectors import shifts_in_range, teams_on_duty
-from .services import MemberSpec, shift_create, shift_update
+from .services import MemberSpec, shift_create, shift_delete, shift_update
 
 MAX_RANGE_DAYS = 92
 SHIFT_WRITERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -146,12 +146,13 @@ class ShiftDetailApi(APIView):
             ends_at=v["ends_at"],
             members=_members(v),
             note=v["note"],
+            by=request_user(request),
         )
         return Response(ShiftOutput(shift).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, shift_id: int) -> Response:
-        get_object_or_404(Shift, pk=shift_id).delete()
+        shift_delete(shift=get_object_or_404(Shift, pk=shift_id), by=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

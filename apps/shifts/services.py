@@ -1,4 +1,9 @@
-"""Every write to shifts goes through here: the API, the admin and the demo seeder share the rules."""
+"""Every write to shifts goes through here: the API, the admin and the demo seeder share the rules.
+
+Each write is audited (the admin's history, ``LogEntry``, when a person made it) and tells the
+dispatchers, the supervisors and the people on the shift (``shift.*`` events, apps/shifts/events.py),
+inside its transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.timefmt import local_datetime, local_range, to_local
+from apps.realtime.services import dispatcher_recipients, event_emit
 from apps.teams.models import Team
 
 from .models import Shift, ShiftMember
@@ -109,11 +116,38 @@ def shift_problems(
     return errors
 
 
-def _lock_people(members: Iterable[MemberSpec]) -> None:
+def lock_people(members: Iterable[MemberSpec]) -> None:
     # Two supervisors booking the same person at once: serialise on the people's rows (in id order,
     # so two bookings cannot deadlock), then the overlap check sees the other's committed shift.
     ids = sorted({m.user.pk for m in members})
     list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _audit(shift: Shift, *, by: User | None, flag: int, message: str) -> None:
+    if by is None or not by.pk:
+        return  # a system write (the demo seeder, a data fix): nobody to name
+    LogEntry.objects.log_actions(
+        user_id=by.pk, queryset=[shift], action_flag=flag, change_message=message, single_object=True
+    )
+
+
+def _describe(shift: Shift, members: Sequence[MemberSpec]) -> str:
+    people = ", ".join(f"{m.user.display_name} ({m.role})" for m in members)
+    return f"{shift.team.call_sign} {local_range(shift.starts_at, shift.ends_at)}; members: {people}"
+
+
+def _emit(event_type: str, shift: Shift, member_ids: Iterable[int], also: Iterable[int] = ()) -> None:
+    """``shift.*`` to the board watchers and the people concerned (``also``: members before a change)."""
+    members = sorted(set(member_ids))
+    payload = {
+        "shift_id": shift.pk,
+        "team_id": shift.team_id,
+        "team_call_sign": shift.team.call_sign,
+        "starts_at": shift.starts_at.isoformat(),
+        "ends_at": shift.ends_at.isoformat(),
+        "member_ids": members,
+    }
+    event_emit(type=event_type, recipients=[*dispatcher_recipients(), *members, *also], data=payload)
 
 
 @transaction.atomic
@@ -126,13 +160,15 @@ def shift_create(
     note: str = "",
     created_by: User | None = None,
 ) -> Shift:
-    _lock_people(members)
+    lock_people(members)
     errors = shift_problems(team=team, starts_at=starts_at, ends_at=ends_at, members=members)
     if errors:
         raise ValidationError(errors)
     starts_at, ends_at = starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
     shift = Shift.objects.create(team=team, starts_at=starts_at, ends_at=ends_at, note=note, created_by=created_by)
     ShiftMember.objects.bulk_create([ShiftMember(shift=shift, user=m.user, role=m.role) for m in members])
+    _audit(shift, by=created_by, flag=ADDITION, message=f"Created {_describe(shift, members)}.")
+    _emit("shift.created", shift, [m.user.pk for m in members])
     return shift
 
 
@@ -145,17 +181,31 @@ def shift_update(
     ends_at: dt.datetime,
     members: Sequence[MemberSpec],
     note: str,
+    by: User | None = None,
 ) -> Shift:
-    _lock_people(members)
+    lock_people(members)
     errors = shift_problems(team=team, starts_at=starts_at, ends_at=ends_at, members=members, exclude_shift_id=shift.pk)
     if errors:
         raise ValidationError(errors)
+    before = list(ShiftMember.objects.filter(shift=shift).values_list("user_id", flat=True))
     starts_at, ends_at = starts_at.astimezone(dt.UTC), ends_at.astimezone(dt.UTC)
     shift.team, shift.starts_at, shift.ends_at, shift.note = team, starts_at, ends_at, note
     shift.save()
     shift.members.all().delete()
     ShiftMember.objects.bulk_create([ShiftMember(shift=shift, user=m.user, role=m.role) for m in members])
+    _audit(shift, by=by, flag=CHANGE, message=f"Changed to {_describe(shift, members)}.")
+    _emit("shift.updated", shift, [m.user.pk for m in members], also=before)
     return shift
+
+
+@transaction.atomic
+def shift_delete(*, shift: Shift, by: User | None) -> None:
+    """Delete a shift (its members go with it). Assignments keep their own record of the team."""
+    members = shift_members(shift)
+    snapshot = Shift(pk=shift.pk, team=shift.team, starts_at=shift.starts_at, ends_at=shift.ends_at)
+    _audit(shift, by=by, flag=DELETION, message=f"Deleted {_describe(shift, members)}.")
+    shift.delete()
+    _emit("shift.deleted", snapshot, [m.user.pk for m in members])
 
 
 def shift_members(shift: Shift) -> list[MemberSpec]:

@@ -30,7 +30,6 @@ KNOWN_TWO_WAY: set[frozenset[str]] = {
         ("incidents", "realtime"),
         ("incidents", "shifts"),
         ("realtime", "security"),
-        ("shifts", "teams"),
     ]
 }
 
