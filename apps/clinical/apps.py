@@ -9,29 +9,20 @@ class ClinicalConfig(AppConfig):
     verbose_name = "Clinical documentation"
 
     def ready(self) -> None:
+        from apps.core.crypto import check_note_keys
+        from apps.reminders.models import Reminder
+        from apps.reminders.registry import register_obsolescence_check
+
+        from .models import ClinicalNote, IvcRecord
+
         # No key, or an invalid one, means clinical content can be neither written nor read:
         # refuse to start (ImproperlyConfigured with the fix in the message) rather than fail per request.
-        from apps.core.crypto import check_note_keys
-
         check_note_keys()
-        self._register_reminder_checks()
-
-    @staticmethod
-    def _register_reminder_checks() -> None:
-        try:
-            from apps.reminders.models import Reminder
-            from apps.reminders.registry import register_obsolescence_check
-        except ImportError:  # the reminders app is built separately; without it there is nothing to register
-            return
 
         def note_signed(reminder: Reminder) -> bool:
-            from .models import ClinicalNote
-
             return not ClinicalNote.objects.filter(pk=reminder.subject_id, status=ClinicalNote.Status.DRAFT).exists()
 
         def ivc_window_closed(reminder: Reminder) -> bool:
-            from .models import IvcRecord
-
             waiting_for = "first_exam_at" if ":exam:" in reminder.dedupe_key else "custody_taken_at"
             return not IvcRecord.objects.filter(
                 pk=reminder.subject_id, outcome=IvcRecord.Outcome.PENDING, **{f"{waiting_for}__isnull": True}

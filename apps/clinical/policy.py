@@ -22,6 +22,9 @@ from rest_framework.request import Request
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
+from apps.security.ip import client_ip
+from apps.shifts.models import ShiftMember
+from apps.teams.models import TeamMembership
 
 from .models import BreakGlass, Encounter
 
@@ -80,16 +83,11 @@ class Actor:
     def from_request(cls, request: Request | HttpRequest, user: User) -> Actor:
         # client_ip trusts X-Forwarded-For only behind SECURITY_TRUSTED_PROXY_COUNT proxies (a client
         # could otherwise write any address into the access log).
-        from apps.security.ip import client_ip
-
         return cls(user=user, ip=client_ip(request), user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300])
 
 
 def user_team_ids(user: User) -> set[int]:
     """Teams the user belongs to, by standing membership or by any shift on that team."""
-    from apps.shifts.models import ShiftMember
-    from apps.teams.models import TeamMembership
-
     ids = set(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True))
     ids |= set(ShiftMember.objects.filter(user=user).values_list("shift__team_id", flat=True))
     return ids
@@ -146,9 +144,6 @@ def categories_for(user: User, encounter: Encounter, *, break_glass: bool = Fals
 def user_ids_on_encounter(encounter: Encounter, at: dt.datetime | None = None) -> set[int]:
     """The clinician, officer and author of the encounter, and its team (standing members and
     whoever is on a shift of it now)."""
-    from apps.shifts.models import ShiftMember
-    from apps.teams.models import TeamMembership
-
     ids = {i for i in (encounter.clinician_id, encounter.officer_id, encounter.created_by_id) if i}
     if encounter.team_id:
         at = at or timezone.now()

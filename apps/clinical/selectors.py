@@ -11,16 +11,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import NotFound
 
+from . import hooks
 from .audit import access_log_record
 from .models import (
     AccessLog,
@@ -42,7 +42,6 @@ from .policy import (
     active_break_glass,
     categories_for,
     encounter_scope_q,
-    may_read_part2,
 )
 
 # ``search_name__trigram_word_similar`` (the ``<%`` operator, served by the GIN trigram index) without
@@ -289,30 +288,6 @@ class PersonView:
     merged_from: list[Person] = field(default_factory=list)
 
 
-OPEN_REFERRAL_STATUSES = ("made", "scheduled")
-# A referral to substance-use treatment discloses Part 2 information by its type alone.
-PART2_REFERRAL_TYPES = ("substance_use_treatment",)
-
-
-def _open_referrals(person: Person, user: User) -> list[dict[str, Any]]:
-    """Open referrals from apps.referrals (built separately): type, agency, status and dates only,
-    never their notes. Empty if that app's table is not there yet."""
-    model_label = "referrals.Referral"  # a variable: the app may not define it (yet)
-    try:
-        referral = django_apps.get_model(model_label)
-    except LookupError:
-        return []
-    qs = referral._default_manager.filter(person=person, status__in=OPEN_REFERRAL_STATUSES)
-    if not may_read_part2(user):
-        qs = qs.exclude(type__in=PART2_REFERRAL_TYPES)
-    try:
-        with transaction.atomic():  # a savepoint: a missing table must not poison the request
-            rows = list(qs.values("id", "type", "agency_id", "status", "made_at", "encounter_id")[:50])
-    except DatabaseError:
-        return []
-    return [{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in row.items()} for row in rows]
-
-
 def person_get(*, actor: Actor, person_id: uuid.UUID | str) -> PersonView:
     """A person with prior encounters (summaries within the user's scope), the active safety plan
     and open referrals. A merged-away id answers with the survivor."""
@@ -343,7 +318,7 @@ def person_get(*, actor: Actor, person_id: uuid.UUID | str) -> PersonView:
         encounters=encounters,
         safety_plan=plan if plan_visible else None,
         safety_plan_elsewhere=plan if plan is not None and not plan_visible else None,
-        open_referrals=_open_referrals(person, actor.user),
+        open_referrals=hooks.open_referrals(person, actor.user),
         merged_from=list(Person.objects.filter(merged_into=person)),
     )
 

@@ -24,8 +24,13 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.errors import Conflict, Invalid, NotFound
+from apps.incidents.models import DispositionCode, Incident
+from apps.realtime.services import event_emit
+from apps.reminders.models import Reminder
+from apps.reminders.services import reminder_cancel_for, reminder_schedule, reminders_cancel
+from apps.teams.models import Team
 
-from . import cssrs
+from . import cssrs, hooks
 from .audit import access_log_record
 from .models import (
     AccessLog,
@@ -50,6 +55,7 @@ from .policy import (
     categories_for,
     encounter_scope_q,
     event_payload_for,
+    user_ids_on_encounter,
 )
 from .selectors import EncounterView, encounter_for_write
 
@@ -151,10 +157,6 @@ def _notify_changed(encounter: Encounter, *, what: str, by: User) -> None:
     """Tell the people on the encounter that it changed (so a phone refetches, or shows a newer
     revision before the user's stale edit is refused). Payload from the policy: ids, the kind of
     record and, per recipient, the risk level or the officer's flag. Never text."""
-    from apps.realtime.services import event_emit
-
-    from .policy import user_ids_on_encounter
-
     recipients = user_ids_on_encounter(encounter) - {by.pk}
     if not recipients:
         return
@@ -356,18 +358,13 @@ def encounter_create(
         officer = User.objects.filter(pk=officer_id, is_active=True).first()
         if officer is None or not officer.has_role(Role.OFFICER):
             errors["officer_id"] = ["Not an active officer."]
-    if team_id is not None:
-        from apps.teams.models import Team
-
-        if not Team.objects.filter(pk=team_id).exists():
-            errors["team_id"] = ["No such team."]
+    if team_id is not None and not Team.objects.filter(pk=team_id).exists():
+        errors["team_id"] = ["No such team."]
     if started_at is not None and started_at > timezone.now() + dt.timedelta(minutes=5):
         errors["started_at"] = ["Cannot be in the future."]
     # An incident encounter may be started on scene before the CAD record exists; walk-ins and
     # follow-ups have none.
     if incident_id is not None:
-        from apps.incidents.models import Incident
-
         if not Incident.objects.filter(pk=incident_id).exists():
             errors["incident_id"] = ["No such incident."]
         elif kind != Encounter.Kind.INCIDENT:
@@ -713,26 +710,13 @@ def screen_record(
     if encounter.is_high_risk and not was_high:
         _emit_high_risk(encounter)
     _log(actor, AccessLog.Action.WRITE, screen, encounter, {Category.RISK})
-    _apply_followup_policy(encounter)
+    hooks.encounter_facts_changed(encounter)
     _notify_changed(encounter, what=screen._meta.model_name or "record", by=actor.user)
     return screen
 
 
-def _apply_followup_policy(encounter: Encounter) -> None:
-    """High risk, an IVC release or an ED/EMS transport calls for follow-ups (DOMAIN.md §5): create
-    them in the same transaction as the fact, instead of waiting for the referrals policy sweep
-    (which stays as the safety net). Imported here: apps.referrals builds on apps.clinical."""
-    from apps.referrals.services import followup_policy_apply
-
-    followup_policy_apply(encounter=encounter)
-
-
 def _emit_high_risk(encounter: Encounter) -> None:
     """The clinical supervisors and the people on the encounter learn it turned high risk."""
-    from apps.realtime.services import event_emit
-
-    from .policy import user_ids_on_encounter
-
     recipients = set(
         User.objects.filter(groups__name=Role.CLINICAL_SUPERVISOR, is_active=True).values_list("pk", flat=True)
     )
@@ -790,15 +774,7 @@ def safety_plan_create(
 def _apco_for(code: str) -> str:
     """The APCO code from the incidents app's admin-editable DispositionCode table when it has the
     program code, else the DOMAIN.md default."""
-    from django.apps import apps as django_apps
-
-    try:
-        table = django_apps.get_model("incidents", "DispositionCode")
-        row = (
-            table._default_manager.filter(program_code=code, is_active=True).values_list("apco_code", flat=True).first()
-        )
-    except (LookupError, Exception):  # the table may not be migrated yet in this deployment
-        row = None
+    row = DispositionCode.objects.filter(program_code=code, is_active=True).values_list("apco_code", flat=True).first()
     return str(row) if row is not None else Disposition.APCO.get(code, "")
 
 
@@ -817,7 +793,7 @@ def disposition_add(*, actor: Actor, encounter_id: uuid.UUID, code: str) -> Disp
     except IntegrityError as exc:
         raise Conflict("This disposition is already recorded.", current={"code": code}) from exc
     _log(actor, AccessLog.Action.WRITE, disposition, view.encounter, {Category.DISPOSITION})
-    _apply_followup_policy(view.encounter)
+    hooks.encounter_facts_changed(view.encounter)
     _notify_changed(view.encounter, what=disposition._meta.model_name or "record", by=actor.user)
     return disposition
 
@@ -898,7 +874,7 @@ def ivc_save(*, actor: Actor, encounter_id: uuid.UUID, revision: int | None, dat
     record.save()
     _sync_custody_reminder(record)
     _log(actor, AccessLog.Action.WRITE, record, view.encounter, {Category.RISK})
-    _apply_followup_policy(view.encounter)
+    hooks.encounter_facts_changed(view.encounter)
     _notify_changed(view.encounter, what=record._meta.model_name or "record", by=actor.user)
     return record
 
@@ -984,8 +960,6 @@ def break_glass_open(*, actor: Actor, encounter_id: uuid.UUID, reason: str) -> B
         person_id=encounter.person_id,
         break_glass=True,
     )
-    from apps.realtime.services import event_emit
-
     supervisors = User.objects.filter(groups__name=Role.CLINICAL_SUPERVISOR, is_active=True)
     event_emit(
         type="clinical.break_glass",
@@ -1017,9 +991,6 @@ def break_glass_review(*, reviewer: User, grant_id: int) -> BreakGlass:
 def _reminder_keep_only(*, prefix: str, keep: str | None, reason: str) -> None:
     """Cancel this family's scheduled reminders except ``keep`` (a moved deadline gets a new key,
     so the old one must go; reminder_schedule is idempotent per key)."""
-    from apps.reminders.models import Reminder
-    from apps.reminders.services import reminders_cancel
-
     stale = Reminder.objects.filter(dedupe_key__startswith=prefix, status=Reminder.Status.SCHEDULED)
     if keep is not None:
         stale = stale.exclude(dedupe_key=keep)
@@ -1041,8 +1012,6 @@ def _deadline_reminder(
 ) -> None:
     """Schedule one reminder ``hours`` after ``start`` (keyed on ``start``), or cancel the family
     when ``start`` is None (the deadline no longer applies)."""
-    from apps.reminders.services import reminder_schedule
-
     if start is None:
         _reminder_keep_only(prefix=prefix, keep=None, reason="no longer due")
         return
@@ -1061,8 +1030,6 @@ def _deadline_reminder(
 
 def _schedule_unsigned_note_reminder(note: ClinicalNote, encounter: Encounter) -> None:
     """Unsigned N h after the encounter closed (re-opening the encounter cancels it)."""
-    from apps.reminders.models import Reminder
-
     _deadline_reminder(
         prefix=f"clinical:note:{note.pk}:unsigned:",
         start=encounter.closed_at if not note.is_signed else None,
@@ -1078,8 +1045,6 @@ def _schedule_unsigned_note_reminder(note: ClinicalNote, encounter: Encounter) -
 def _sync_custody_reminder(record: IvcRecord) -> None:
     """DOMAIN.md §4: custody within 24 h of the order, first examination within 24 h of custody;
     warn at N h (CLINICAL_IVC_CUSTODY_REMINDER_HOURS) before each window ends."""
-    from apps.reminders.models import Reminder
-
     pending = record.outcome == IvcRecord.Outcome.PENDING
     hours = settings.CLINICAL_IVC_CUSTODY_REMINDER_HOURS
     url = f"/clinical/encounters/{record.encounter_id}"
@@ -1106,6 +1071,4 @@ def _sync_custody_reminder(record: IvcRecord) -> None:
 
 
 def _cancel_reminders(note: ClinicalNote, reason: str) -> None:
-    from apps.reminders.services import reminder_cancel_for
-
     reminder_cancel_for(subject=note, reason=reason)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.clinical.models import AccessLog, Encounter
+from apps.clinical.models import AccessLog, Encounter, Person
 from apps.clinical.policy import ENCOUNTER_READERS, Actor, Category, encounter_scope_q, may_read_part2
 from apps.core.errors import NotFound
 from apps.core.timefmt import local_day_bounds, to_local
@@ -44,6 +44,20 @@ def referral_details_visible(user: User, referral_type: str | None) -> bool:
     if not shows_details(user):
         return False
     return referral_type not in PART2_REFERRAL_TYPES or may_read_part2(user)
+
+
+OPEN_STATUSES = (Referral.Status.MADE, Referral.Status.SCHEDULED)
+
+
+def person_open_referrals(person: Person, user: User) -> list[dict[str, Any]]:
+    """A person's open referrals for the clinical person view (registered with apps.clinical.hooks):
+    type, agency, status and dates only, never their notes; substance-use ones only for Part 2
+    readers. The person view's own access check and log cover the read."""
+    qs = Referral.objects.filter(person=person, status__in=OPEN_STATUSES)
+    if not may_read_part2(user):
+        qs = qs.exclude(type__in=PART2_REFERRAL_TYPES)
+    rows = qs.order_by("made_at", "id").values("id", "type", "agency_id", "status", "made_at", "encounter_id")[:50]
+    return [{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in row.items()} for row in rows]
 
 
 def _encounter_scope(user: User, readers: frozenset[str] = ENCOUNTER_READERS) -> Q | None:

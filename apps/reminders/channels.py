@@ -1,4 +1,4 @@
-"""What a reminder says on each channel, and the Web Push integration point.
+"""What a reminder says on each channel (the push itself is apps.realtime.push).
 
 Push and e-mail leave the building, so their bodies are generic per kind ("You have a follow-up due")
 plus a link into the app: no names, no subject title, no clinical words. The person reads the details
@@ -7,14 +7,10 @@ after signing in. The in-app event carries ids and the caller's short non-clinic
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
-
-from apps.accounts.models import User
 
 from .models import Reminder
 
@@ -70,34 +66,3 @@ def email_body(reminder: Reminder) -> str:
         f"Open it in the co-response app (sign-in required):\n{absolute_link(reminder)}\n\n"
         "This message intentionally contains no details.\n"
     )
-
-
-# --- Web Push integration point -------------------------------------------------------------------
-# apps/realtime/push.py (built separately) owns subscriptions and VAPID. We call its
-# ``push_send_to_user(user, payload)``, which returns a result with ``sent`` / ``failed`` counts.
-# While that module does not exist, push is a no-op recorded as "skipped: push module not
-# installed". If the module exists but lacks the function, that is a wiring bug and delivery fails
-# loudly (and is retried), rather than silently never pushing.
-PUSH_MODULE = "apps.realtime.push"
-PUSH_FUNCTION = "push_send_to_user"
-
-
-class PushOutcome(Protocol):
-    sent: int
-    failed: int
-
-
-PushSender = Callable[[User, Mapping[str, Any]], PushOutcome]
-
-
-def push_sender() -> PushSender | None:
-    try:
-        module = importlib.import_module(PUSH_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name == PUSH_MODULE:
-            return None
-        raise
-    sender: PushSender | None = getattr(module, PUSH_FUNCTION, None)
-    if sender is None:
-        raise RuntimeError(f"{PUSH_MODULE} has no {PUSH_FUNCTION}(user, payload); reminders cannot push")
-    return sender

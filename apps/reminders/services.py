@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import Invalid
+from apps.realtime.push import push_send_to_user
 from apps.realtime.services import event_emit
 
 from . import channels
@@ -267,11 +268,7 @@ def _record(reminder: Reminder, channel: str, outcome: str, detail: str = "") ->
 def _deliver_push(reminder: Reminder, done: set[str]) -> None:
     if Delivery.Channel.PUSH in done:
         return
-    sender = channels.push_sender()
-    if sender is None:
-        _record(reminder, Delivery.Channel.PUSH, Delivery.Outcome.SKIPPED, "push module not installed")
-        return
-    outcome = sender(reminder.recipient, channels.push_payload(reminder))
+    outcome = push_send_to_user(reminder.recipient, channels.push_payload(reminder))
     if outcome.sent:
         _record(reminder, Delivery.Channel.PUSH, Delivery.Outcome.SENT, f"{outcome.sent} device(s)")
     elif outcome.failed:

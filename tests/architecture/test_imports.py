@@ -26,7 +26,6 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 KNOWN_TWO_WAY: set[frozenset[str]] = {
     frozenset(pair)
     for pair in [
-        ("clinical", "referrals"),
         ("incidents", "realtime"),
         ("incidents", "shifts"),
         ("realtime", "security"),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from apps.reminders import channels
+from apps.reminders import services
 from apps.reminders.models import Reminder
 from apps.reminders.services import SubjectRef, reminder_schedule
 
@@ -38,7 +38,7 @@ class FakePush:
 @pytest.fixture
 def fake_push(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePush]:
     push = FakePush()
-    monkeypatch.setattr(channels, "push_sender", lambda: push)
+    monkeypatch.setattr(services, "push_send_to_user", push)
     yield push
 
 

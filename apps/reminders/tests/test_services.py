@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from apps.core.errors import Invalid
 from apps.realtime.models import Event
-from apps.reminders import channels
+from apps.realtime.push import push_send_to_user
+from apps.reminders import channels, services
 from apps.reminders.models import Delivery, Reminder
 from apps.reminders.registry import register_obsolescence_check, unregister_obsolescence_check
 from apps.reminders.services import (
@@ -32,7 +33,6 @@ pytestmark = pytest.mark.django_db
 
 Schedule = Callable[..., Reminder]
 MINUTE = dt.timedelta(minutes=1)
-REAL_PUSH_SENDER = channels.push_sender
 
 
 @pytest.fixture
@@ -294,28 +294,6 @@ def test_a_failing_channel_is_retried_with_back_off_then_marked_failed(
     assert len(reminder_events(reminder)) == 1 and len(mail.outbox) == 1
 
 
-def test_without_a_push_module_push_is_recorded_as_skipped(
-    schedule: Schedule, claire: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import importlib
-
-    real_import = importlib.import_module
-
-    def no_push(name: str, package: str | None = None) -> Any:
-        if name == channels.PUSH_MODULE:
-            raise ModuleNotFoundError(name=name)
-        return real_import(name, package)
-
-    reminder = schedule(claire, due_in=-MINUTE)
-    monkeypatch.setattr(channels, "push_sender", REAL_PUSH_SENDER)  # undo the fake_push fixture
-    monkeypatch.setattr(importlib, "import_module", no_push)
-    reminders_sweep()
-    push = reminder.deliveries.get(channel="push")
-    assert (push.outcome, push.detail) == ("skipped", "push module not installed")
-    reminder.refresh_from_db()
-    assert reminder.status == "sent"
-
-
 def test_recipient_without_email_gets_event_and_a_skipped_email_record(schedule: Schedule, clinician_a: Any) -> None:
     reminder = schedule(clinician_a, due_in=-MINUTE)
     reminders_sweep()
@@ -410,8 +388,7 @@ def test_the_real_push_module_accepts_reminder_payloads(
 ) -> None:
     """Against apps.realtime.push itself (it refuses unknown keys and over-long fields): with no
     subscriptions every kind ends as "skipped", not as a refused payload."""
-    pytest.importorskip(channels.PUSH_MODULE)
-    monkeypatch.setattr(channels, "push_sender", REAL_PUSH_SENDER)
+    monkeypatch.setattr(services, "push_send_to_user", push_send_to_user)  # undo the fake_push fixture
     for kind in Reminder.Kind.values:
         schedule(claire, due_in=-MINUTE, kind=kind, url="/referrals/" + "9" * 200)
     result = reminders_sweep()
