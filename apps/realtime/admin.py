@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
-
-from apps.security.sessions import device_revoke
 
 from .models import Device, Escalation, Event, PushSubscription
 
@@ -30,18 +27,7 @@ class DeviceAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "label", "last_seen_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["user__username", "id"]
-    actions = ["revoke"]
-
-    @admin.action(description="Revoke lost phone (its sessions, push subscription and the device)")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
-        results = [device_revoke(device_id=d.pk, by=request.user, request=request) for d in queryset]
-        self.message_user(
-            request,
-            f"{sum(r.devices_revoked for r in results)} device(s) revoked, "
-            f"{sum(r.sessions_revoked for r in results)} session(s) ended, "
-            f"{sum(r.push_subscriptions_removed for r in results)} push subscription(s) removed.",
-            messages.SUCCESS,
-        )
+    # apps.security adds the lost-phone revoke action (its sessions, push subscription, the device).
 
 
 @admin.register(Escalation)

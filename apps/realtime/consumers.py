@@ -22,9 +22,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from apps.core.errors import ApplicationError
-from apps.security import sessions as security_sessions
 
 from . import bridge, sweeper
+from .guard import Access, Admission, guard
 from .services import (
     Stage,
     device_register,
@@ -43,28 +43,24 @@ CLOSE_HEARTBEAT_TIMEOUT = 4408  # nothing heard from the client for 3 heartbeats
 CLOSE_LOCKED = 4423  # the session is locked (idle / locked by the app): unlock, then reconnect
 
 
-def _session_row_state(session_id: object, user_id: int) -> tuple[int | None, str]:
-    """The security session record of a socket's Django session, and its state."""
-    from apps.security.models import UserSession
-
-    if not isinstance(session_id, int):
-        return None, security_sessions.State.ENDED
-    row = UserSession.objects.filter(pk=session_id, user_id=user_id).first()
-    return session_id, security_sessions.state_of(row)
+def _admit(user_id: int, session: Any) -> Admission:
+    registered = guard()
+    if registered is None:
+        log.error("no socket guard registered (apps.realtime.guard): socket refused")
+        return Admission(Access.CLOSED)
+    return registered.admit(user_id=user_id, session=session)
 
 
-def _session_link_device(session_id: int, device_id: uuid.UUID) -> None:
-    from apps.security.models import UserSession
-
-    UserSession.objects.filter(pk=session_id, device__isnull=True).update(device_id=device_id)
+def _device_groups(ref: Any, device_id: uuid.UUID) -> tuple[str, ...]:
+    registered = guard()
+    return registered.device_seen(ref=ref, device_id=device_id) if registered is not None else ()
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     user_id: int
     cursor: int | None
     device_id: uuid.UUID | None
-    session_key: str | None
-    security_session_id: int | None
+    guard_ref: Any  # the socket guard's handle for this sign-in (apps.realtime.guard)
     group: str
     extra_groups: list[str]
 
@@ -74,15 +70,12 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        session = self.scope.get("session")
-        # Session rules (apps.security.sessions): ended / expired / unrecorded → 4401, locked → 4423.
-        sid, state = await database_sync_to_async(_session_row_state)(
-            session.get(security_sessions.SESSION_ID_KEY) if session is not None else None, user.pk
-        )
-        if state != security_sessions.State.ACTIVE:
-            await self.close(code=CLOSE_LOCKED if state == security_sessions.State.LOCKED else CLOSE_UNAUTHENTICATED)
+        # The socket guard (registered by the app that owns sign-ins): closed → 4401, locked → 4423.
+        admission = await database_sync_to_async(_admit)(user.pk, self.scope.get("session"))
+        if admission.access != Access.OPEN:
+            await self.close(code=CLOSE_LOCKED if admission.access == Access.LOCKED else CLOSE_UNAUTHENTICATED)
             return
-        self.security_session_id = sid
+        self.guard_ref = admission.ref
         self.user_id = user.pk
         self.cursor = None  # set by the client's hello
         self.device_id = None
@@ -94,10 +87,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.group = user_group(self.user_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # Revocation and lock close the socket at once through these groups (the sweeper is the net).
-        self.extra_groups = [security_sessions.session_group(sid)] if sid is not None else []
+        self.extra_groups = list(admission.groups)
         for group in self.extra_groups:
             await self.channel_layer.group_add(group, self.channel_name)
-        self.session_key = session.session_key if session is not None else None
         bridge.ensure_running(self.channel_layer)
         sweeper.register(self)
         self.ticker = asyncio.ensure_future(self._tick())
@@ -179,12 +171,10 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 await self.close(code=CLOSE_UNAUTHENTICATED if revoked else CLOSE_BAD_MESSAGE)
                 return
             self.device_id = device_id
-            group = security_sessions.device_group(device_id)
-            if group not in self.extra_groups:
-                self.extra_groups.append(group)
-                await self.channel_layer.group_add(group, self.channel_name)
-            if self.security_session_id is not None:
-                await database_sync_to_async(_session_link_device)(self.security_session_id, device_id)
+            for group in await database_sync_to_async(_device_groups)(self.guard_ref, device_id):
+                if group not in self.extra_groups:
+                    self.extra_groups.append(group)
+                    await self.channel_layer.group_add(group, self.channel_name)
         position = await database_sync_to_async(stream_position)(user_id=self.user_id)
         # A cursor beyond the stream (a reset database, another server) would hide new events.
         self.cursor = after if after <= position else 0
@@ -286,9 +276,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         """Called by the sweeper: the session is locked (idle, or by the app)."""
         await self.close_quietly(CLOSE_LOCKED)
 
-    # Channel-layer messages from apps.security.sessions (revoke / sign out this device / lock).
-    async def security_session_revoked(self, message: dict[str, Any]) -> None:
-        await self.session_ended()
-
-    async def security_session_locked(self, message: dict[str, Any]) -> None:
-        await self.session_locked()
+    # Channel-layer message from guard.sockets_close (a sign-in revoked, ended or locked elsewhere).
+    async def sockets_close(self, message: dict[str, Any]) -> None:
+        if message.get("access") == Access.LOCKED:
+            await self.session_locked()
+        else:
+            await self.session_ended()

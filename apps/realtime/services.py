@@ -151,6 +151,22 @@ def _ring_event_loop() -> asyncio.AbstractEventLoop:
         return _ring_loop[1]
 
 
+def channel_send_groups(groups: list[str], message: dict[str, Any]) -> None:
+    """Send ``message`` to each channel-layer group from sync code, on the process's ring loop (raises)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def send_all() -> None:
+        for group in groups:
+            await layer.group_send(group, message)
+
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(send_all)()  # its queues belong to the server's loop (embedded, tests)
+    else:
+        asyncio.run_coroutine_threadsafe(send_all(), _ring_event_loop()).result(timeout=RING_TIMEOUT_SECONDS)
+
+
 def ring(events: Iterable[Event]) -> None:
     """Tell the recipients' sockets that their stream moved. A hint only: never raise.
 
@@ -219,6 +235,26 @@ def device_register(*, user: User | int, device_id: uuid.UUID, user_agent: str =
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
         device.last_seen_at = now
     return device
+
+
+def devices_revoke(*, user_id: int, device_id: uuid.UUID | None = None) -> tuple[list[uuid.UUID], int]:
+    """A lost phone: revoke ``device_id`` of ``user_id`` (or all the user's devices) and delete their
+    push subscriptions. A revoked device's hello is refused from now on. Call inside the revoking
+    transaction (the caller audits it and closes the sockets after commit). Returns the ids revoked now
+    and the number of push subscriptions deleted."""
+    devices = Device.objects.select_for_update().filter(user_id=user_id, revoked_at__isnull=True)
+    pushes = PushSubscription.objects.filter(user_id=user_id)
+    if device_id is not None:
+        devices = devices.filter(pk=device_id)
+        pushes = pushes.filter(device_id=device_id)
+    revoked = list(devices.values_list("pk", flat=True))
+    Device.objects.filter(pk__in=revoked).update(revoked_at=timezone.now())
+    deleted, _ = pushes.delete()
+    return revoked, deleted
+
+
+def device_owner(device_id: uuid.UUID) -> int | None:
+    return Device.objects.filter(pk=device_id).values_list("user_id", flat=True).first()
 
 
 # --- receipts ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """One safety-net round per process instead of one per socket.
 
 Every ``EVENTS_CATCHUP_SECONDS`` this process asks the database two questions for all of its live
-sockets at once — how far has each user's stream moved, and which sessions are still valid — and
+sockets at once — how far has each user's stream moved, and which sign-ins are still valid (the socket
+guard's ``recheck``, apps.realtime.guard) — and
 only then touches the sockets concerned: a socket behind its stream catches up (a dropped doorbell),
 a socket whose session ended (signed out, revoked, 12-hour limit, revoked device) is closed with
 4401, one whose session is locked (idle 30 min, or locked by the app) with 4423, and every socket
@@ -19,17 +20,15 @@ import asyncio
 import logging
 import uuid
 import weakref
-from importlib import import_module
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.utils import timezone
-
-from apps.security.sessions import State
 
 from .fanout import group_add_many
-from .models import EventStream
+from .guard import Access, guard
+from .models import Device, EventStream
 
 if TYPE_CHECKING:
     from .consumers import EventsConsumer
@@ -56,48 +55,22 @@ def _positions(user_ids: list[int]) -> dict[int, int]:
     return dict(EventStream.objects.filter(user_id__in=user_ids).values_list("user_id", "last_seq"))
 
 
-def _valid_sessions(pairs: list[tuple[str, int]]) -> set[str]:
-    """Session keys that still exist, are unexpired and belong to the same user."""
-    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
-        store = import_module(settings.SESSION_ENGINE).SessionStore
-        return {key for key, uid in pairs if str(store(key).load().get("_auth_user_id")) == str(uid)}
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
-
-    keys = [k for k, _ in pairs]
-    rows = dict(
-        Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()).values_list(
-            "session_key", "session_data"
-        )
-    )
-    decoder = SessionStore()
-    owner = dict(pairs)
-    return {key for key, data in rows.items() if str(decoder.decode(data).get("_auth_user_id")) == str(owner[key])}
-
-
 def _revoked(device_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    from .models import Device
-
     if not device_ids:
         return set()
     return set(Device.objects.filter(pk__in=device_ids, revoked_at__isnull=False).values_list("pk", flat=True))
 
 
-def _session_states(session_ids: list[int]) -> dict[int, str]:
-    """State of each security session record (apps.security.sessions); missing ids are absent."""
-    from apps.security.models import UserSession
-    from apps.security.sessions import state_of
-
-    if not session_ids:
-        return {}
-    now = timezone.now()
-    return {row.pk: state_of(row, now) for row in UserSession.objects.filter(pk__in=session_ids)}
+def _access(refs: list[Hashable]) -> dict[Hashable, Access]:
+    """The socket guard's answer for every live socket (apps.realtime.guard); none → all closed."""
+    registered = guard()
+    return registered.recheck(refs) if registered is not None and refs else {}
 
 
 def _round(
-    users: list[int], sessions: list[tuple[str, int]], devices: list[uuid.UUID], session_ids: list[int]
-) -> tuple[dict[int, int], set[str], set[uuid.UUID], dict[int, str]]:
-    return _positions(users), _valid_sessions(sessions), _revoked(devices), _session_states(session_ids)
+    users: list[int], devices: list[uuid.UUID], refs: list[Hashable]
+) -> tuple[dict[int, int], set[uuid.UUID], dict[Hashable, Access]]:
+    return _positions(users), _revoked(devices), _access(refs)
 
 
 async def _catch_up(consumer: EventsConsumer) -> None:
@@ -112,18 +85,17 @@ async def sweep_once() -> None:
     if not consumers:
         return
     users = sorted({c.user_id for c in consumers})
-    sessions = [(c.session_key, c.user_id) for c in consumers if c.session_key]
     devices = [d for c in consumers if (d := getattr(c, "device_id", None)) is not None]
-    session_ids = [s for c in consumers if (s := getattr(c, "security_session_id", None)) is not None]
-    positions, valid, revoked, states = await database_sync_to_async(_round)(users, sessions, devices, session_ids)
+    refs = [r for c in consumers if (r := getattr(c, "guard_ref", None)) is not None]
+    positions, revoked, access = await database_sync_to_async(_round)(users, devices, refs)
     alive = []
     for consumer in consumers:
-        gone = not consumer.session_key or consumer.session_key not in valid
-        state = states.get(getattr(consumer, "security_session_id", None) or 0, State.ENDED)
+        ref = getattr(consumer, "guard_ref", None)
+        state = access.get(ref, Access.CLOSED) if ref is not None else Access.CLOSED
         try:
-            if gone or getattr(consumer, "device_id", None) in revoked or state in (State.ENDED, State.EXPIRED):
+            if getattr(consumer, "device_id", None) in revoked or state == Access.CLOSED:
                 await consumer.session_ended()
-            elif state == State.LOCKED:
+            elif state == Access.LOCKED:
                 await consumer.session_locked()
             else:
                 alive.append(consumer)

@@ -10,6 +10,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.admin import UserAdmin
 from apps.accounts.models import ApiKey, ApiKeyScope, User
+from apps.realtime.admin import DeviceAdmin
+from apps.realtime.models import Device
 
 from . import sessions
 from .apikeys import IssuedKey, apikey_create, apikey_revoke, apikey_rotate
@@ -266,3 +268,24 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         count = sum(apikey_revoke(key=key, by=request.user, request=request) for key in queryset)
         self.message_user(request, f"{count} key(s) revoked.")
+
+
+class RevocableDeviceAdmin(DeviceAdmin):
+    """realtime's read-only device list, with the supervisor's lost-phone action."""
+
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke lost phone (its sessions, push subscription and the device)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Device]) -> None:
+        results = [sessions.device_revoke(device_id=d.pk, by=request.user, request=request) for d in queryset]
+        self.message_user(
+            request,
+            f"{sum(r.devices_revoked for r in results)} device(s) revoked, "
+            f"{sum(r.sessions_revoked for r in results)} session(s) ended, "
+            f"{sum(r.push_subscriptions_removed for r in results)} push subscription(s) removed.",
+            messages.SUCCESS,
+        )
+
+
+admin.site.unregister(Device)
+admin.site.register(Device, RevocableDeviceAdmin)

@@ -3,9 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_otp
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.contrib.auth import authenticate, login, logout
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -24,6 +22,7 @@ from apps.shifts.selectors import shift_current_for_user
 
 from . import lockout, mfa
 from .audit import Kind, record
+from .passwords import password_change
 
 
 class PersonOutput(serializers.Serializer[User]):
@@ -398,37 +397,8 @@ class PasswordChangeApi(APIView):
             return _locked_out(refusal)
         if checked is None or checked.pk != user.pk:
             raise Invalid("Wrong password.", errors={"old_password": ["Wrong password."]})
-        new_password = data.validated_data["new_password"]
-        try:
-            validate_password(new_password, user=user)
-        except DjangoValidationError as exc:
-            raise Invalid("Choose a stronger password.", errors={"new_password": list(exc.messages)}) from None
-        user.set_password(new_password)
-        user.save(update_fields=["password"])
-        ended = _end_other_sessions(request, user)
-        record(Kind.PASSWORD_CHANGED, request=request, user=user, other_sessions_ended=ended)
+        password_change(request=request._request, user=user, new_password=data.validated_data["new_password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _end_other_sessions(request: Request, user: User) -> int:
-    """After a password change: keep this session (new key, new auth hash), end every other one at
-    once (their sockets close), instead of waiting for Django's auth-hash check on their next request."""
-    from apps.security import sessions
-    from apps.security.models import UserSession
-
-    django_request = request._request
-    current = sessions.current_row(django_request)
-    update_session_auth_hash(django_request, user)  # cycles this session's key
-    if current is not None:
-        UserSession.objects.filter(pk=current.pk).update(session_key=django_request.session.session_key or "")
-    others = UserSession.objects.filter(user=user, ended_at__isnull=True)
-    if current is not None:
-        others = others.exclude(pk=current.pk)
-    ended = 0
-    for row_id in list(others.values_list("pk", flat=True)):
-        if sessions.session_end(session_id=row_id, reason=UserSession.EndReason.REVOKED) is not None:
-            ended += 1
-    return ended
 
 
 class LogoutApi(APIView):

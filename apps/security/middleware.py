@@ -88,7 +88,7 @@ class SessionRulesMiddleware:
         request.security_session = row  # type: ignore[attr-defined]
         if row.session_key != request.session.session_key and request.session.session_key:
             # The key was cycled (password change): keep the record pointing at the live session.
-            UserSession.objects.filter(pk=row.pk).update(session_key=request.session.session_key)
+            sessions.session_rekey(row=row, session_key=request.session.session_key)
 
         if state is State.LOCKED:
             if row.locked_at is None:

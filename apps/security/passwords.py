@@ -1,12 +1,22 @@
-"""An offline password-strength validator on zxcvbn (no breached-password service is reachable
-from an agency network, and none may see our users' passwords)."""
+"""Passwords: the change service, and an offline password-strength validator on zxcvbn (no
+breached-password service is reachable from an agency network, and none may see our users' passwords)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
 from zxcvbn import zxcvbn
+
+from apps.core.errors import Invalid
+
+from . import sessions
+from .audit import Kind, record
+from .models import UserSession
 
 # zxcvbn's frequency lists: the passwords list is built from leaked-password corpora.
 _KNOWN_PASSWORDS = "passwords"
@@ -55,3 +65,24 @@ class ZxcvbnValidator:
 
     def get_help_text(self) -> str:
         return "Your password must be hard to guess: not a common password, name or simple pattern."
+
+
+def password_change(*, request: HttpRequest, user: Any, new_password: str) -> int:
+    """Set ``user``'s new password (the caller checked the old one). This session stays signed in (new
+    key, new auth hash); every other session of the user ends at once (their sockets close), instead
+    of waiting for Django's auth-hash check on their next request. One transaction with its audit row.
+    Returns how many other sessions ended."""
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise Invalid("Choose a stronger password.", errors={"new_password": list(exc.messages)}) from None
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        current = sessions.current_row(request)
+        update_session_auth_hash(request, user)  # cycles this session's key
+        if current is not None:
+            sessions.session_rekey(row=current, session_key=request.session.session_key or "")
+        ended = sessions.sessions_end_others(user_id=user.pk, keep=current, reason=UserSession.EndReason.REVOKED)
+        record(Kind.PASSWORD_CHANGED, request=request, user=user, other_sessions_ended=ended)
+    return ended

@@ -18,6 +18,7 @@ from apps.accounts.models import User
 from apps.accounts.permissions import HasRole, request_user
 from apps.accounts.roles import Role
 from apps.core.errors import Invalid, NotFound
+from apps.realtime.services import device_owner
 
 from . import sessions
 from .apis import _locked_out, _MeOutput, _refusal_of, me_payload
@@ -110,8 +111,7 @@ class SessionUnlockApi(APIView):
             failures = int(session.get(UNLOCK_FAILURES_KEY, 0)) + 1
             session[UNLOCK_FAILURES_KEY] = failures
             if failures >= int(settings.SECURITY_UNLOCK_MAX_FAILURES):
-                sessions.session_end(session_id=row.pk, reason=UserSession.EndReason.UNLOCK_FAILED)
-                record(Kind.SESSION_REVOKED, request=request, user=user, session=row.pk, reason="unlock_failed")
+                sessions.session_end_unlock_failed(row=row, request=request._request)
                 request._request.session.flush()
                 return Response(
                     {"message": "Too many wrong passwords: sign in again.", "errors": {}, "code": "session_expired"},
@@ -192,14 +192,12 @@ class DeviceRevokeApi(APIView):
 
     @extend_schema(request=None, responses=_RevokeOutput)
     def post(self, request: Request, device_id: uuid.UUID) -> Response:
-        from apps.realtime.models import Device
-
         user = request_user(request)
-        device = Device.objects.filter(pk=device_id).first()
+        owner = device_owner(device_id)
         supervisor = bool(user.roles & set(SUPERVISOR_ROLES))
-        if device is None or (device.user_id != user.pk and not supervisor):
-            if device is not None and not supervisor:
+        if owner is None or (owner != user.pk and not supervisor):
+            if owner is not None and not supervisor:
                 record(Kind.PERMISSION_DENIED, request=request, user=user, action="device.revoke")
             raise NotFound("No such device.")
-        result = sessions.device_revoke(device_id=device.pk, by=user, request=request._request)
+        result = sessions.device_revoke(device_id=device_id, by=user, request=request._request)
         return Response(result.as_dict())

@@ -17,7 +17,6 @@ How it fits together:
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import enum
 import logging
@@ -27,14 +26,16 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
+
+from apps.core.errors import ApplicationError
+from apps.realtime.guard import sockets_close
+from apps.realtime.services import device_owner, device_register, devices_revoke
 
 from .audit import Kind, record
 from .ip import client_ip
@@ -46,10 +47,6 @@ SESSION_ID_KEY = "_security_session_id"
 UNLOCK_FAILURES_KEY = "_security_unlock_failures"
 DEVICE_HEADER = "HTTP_X_DEVICE_ID"
 BACKGROUND_HEADER = "HTTP_X_BACKGROUND"
-
-# WebSocket messages (channel layer) that close a session's / device's sockets.
-MSG_REVOKED = "security.session_revoked"
-MSG_LOCKED = "security.session_locked"
 
 
 class State(enum.StrEnum):
@@ -145,27 +142,9 @@ def parse_device_id(value: object) -> uuid.UUID | None:
 # --- sockets ----------------------------------------------------------------------------------------
 
 
-def _notify(groups: Iterable[str], message_type: str) -> None:
-    """Tell the sockets in ``groups`` to close. A hint after commit: never raises (the sweeper closes
-    them at its next round if the channel layer is down)."""
-    targets = sorted(set(groups))
-    layer = get_channel_layer()
-    if not targets or layer is None:
-        return
-
-    async def send_all() -> None:
-        for group in targets:
-            await layer.group_send(group, {"type": message_type})
-
-    try:
-        if isinstance(layer, InMemoryChannelLayer):
-            async_to_sync(send_all)()  # its queues belong to the server's loop (embedded, tests)
-        else:
-            from apps.realtime.services import RING_TIMEOUT_SECONDS, _ring_event_loop
-
-            asyncio.run_coroutine_threadsafe(send_all(), _ring_event_loop()).result(timeout=RING_TIMEOUT_SECONDS)
-    except Exception:
-        log.warning("could not tell %d socket group(s) to close; the sweeper will", len(targets), exc_info=True)
+def _notify(groups: Iterable[str], *, locked: bool = False) -> None:
+    """Close the sockets in ``groups`` (realtime's public close; a hint: the sweeper is the net)."""
+    sockets_close(groups, locked=locked)
 
 
 def _groups_of(rows: Iterable[UserSession]) -> list[str]:
@@ -224,9 +203,6 @@ def session_start(*, request: HttpRequest, user: Any) -> UserSession:
 def session_attach_device(*, row: UserSession, device_id: uuid.UUID) -> bool:
     """Link the session to the PWA's device id (``X-Device-Id``, or the socket's hello). A device of
     another user or a revoked one is not linked (the socket refuses those itself)."""
-    from apps.core.errors import ApplicationError
-    from apps.realtime.services import device_register
-
     try:
         device = device_register(user=row.user_id, device_id=device_id, user_agent=row.user_agent)
     except ApplicationError:
@@ -281,7 +257,7 @@ def session_end(
         if delete_session:
             _delete_django_sessions([row.session_key])
         if notify:
-            transaction.on_commit(lambda: _notify([session_group(row.pk)], MSG_REVOKED))
+            transaction.on_commit(lambda: _notify([session_group(row.pk)]))
     return row
 
 
@@ -291,29 +267,33 @@ def session_end(
 def session_lock(*, row: UserSession, request: HttpRequest | None = None, reason: str) -> bool:
     """Lock (explicitly, or found idle). Audited once; the session's sockets close with 4423."""
     now = timezone.now()
-    updated = UserSession.objects.filter(pk=row.pk, locked_at__isnull=True, ended_at__isnull=True).update(locked_at=now)
-    if not updated:
-        return False
-    row.locked_at = now
-    record(
-        Kind.SESSION_LOCKED,
-        request=request,
-        user=row.user,
-        session=row.pk,
-        reason=reason,
-        last_activity_at=row.last_activity_at.isoformat(),
-    )
-    _notify([session_group(row.pk)], MSG_LOCKED)
+    with transaction.atomic():
+        updated = UserSession.objects.filter(pk=row.pk, locked_at__isnull=True, ended_at__isnull=True).update(
+            locked_at=now
+        )
+        if not updated:
+            return False
+        row.locked_at = now
+        record(
+            Kind.SESSION_LOCKED,
+            request=request,
+            user=row.user,
+            session=row.pk,
+            reason=reason,
+            last_activity_at=row.last_activity_at.isoformat(),
+        )
+        transaction.on_commit(lambda: _notify([session_group(row.pk)], locked=True))
     return True
 
 
 def session_unlock(*, row: UserSession, request: HttpRequest) -> None:
     now = timezone.now()
-    UserSession.objects.filter(pk=row.pk, ended_at__isnull=True).update(locked_at=None, last_activity_at=now)
+    with transaction.atomic():
+        UserSession.objects.filter(pk=row.pk, ended_at__isnull=True).update(locked_at=None, last_activity_at=now)
+        record(Kind.SESSION_UNLOCKED, request=request, user=row.user, session=row.pk)
     row.locked_at = None
     row.last_activity_at = now
     request.session.pop(UNLOCK_FAILURES_KEY, None)
-    record(Kind.SESSION_UNLOCKED, request=request, user=row.user, session=row.pk)
 
 
 def session_touch(*, row: UserSession, now: dt.datetime) -> None:
@@ -325,6 +305,7 @@ def session_touch(*, row: UserSession, now: dt.datetime) -> None:
     row.last_activity_at = now
 
 
+@transaction.atomic
 def session_expire(*, row: UserSession, request: HttpRequest | None = None) -> None:
     if session_end(session_id=row.pk, reason=UserSession.EndReason.EXPIRED) is not None:
         record(
@@ -406,6 +387,7 @@ def _revoke_rows(rows: list[UserSession], reason: str) -> int:
     return len(rows)
 
 
+@transaction.atomic
 def session_revoke(*, session_id: int, by: Any, request: HttpRequest | None = None) -> UserSession | None:
     """ "Sign out this device": one of the user's own sessions (the caller checked ownership)."""
     row = session_end(session_id=session_id, reason=UserSession.EndReason.REVOKED)
@@ -414,22 +396,21 @@ def session_revoke(*, session_id: int, by: Any, request: HttpRequest | None = No
     return row
 
 
-def user_revoke_devices(*, user_id: int, by: Any, request: HttpRequest | None = None) -> RevokeResult:
-    """Lost phone, user level: every session of the user ends, every push subscription is deleted,
-    every device is revoked; atomically. The sockets close after commit."""
-    from apps.realtime.models import Device, PushSubscription
-
-    with transaction.atomic():
-        rows = list(UserSession.objects.select_for_update().filter(user_id=user_id, ended_at__isnull=True))
-        sessions = _revoke_rows(rows, UserSession.EndReason.LOST_DEVICE)
-        devices = list(Device.objects.filter(user_id=user_id, revoked_at__isnull=True).values_list("pk", flat=True))
-        Device.objects.filter(pk__in=devices).update(revoked_at=timezone.now())
-        pushes, _ = PushSubscription.objects.filter(user_id=user_id).delete()
-        groups = _groups_of(rows) + [device_group(d) for d in devices]
-        transaction.on_commit(lambda: _notify(groups, MSG_REVOKED))
+def _lost_phone(
+    rows: list[UserSession], *, user_id: int, device_id: uuid.UUID | None, by: Any, request: HttpRequest | None
+) -> RevokeResult:
+    """Inside the revoking transaction: end the sessions, revoke the devices and delete their push
+    subscriptions (realtime's public service), audit it; the sockets close after commit."""
+    sessions = _revoke_rows(rows, UserSession.EndReason.LOST_DEVICE)
+    devices, pushes = devices_revoke(user_id=user_id, device_id=device_id)
+    groups = _groups_of(rows) + [device_group(d) for d in devices]
+    if device_id is not None:
+        groups.append(device_group(device_id))
+    transaction.on_commit(lambda: _notify(groups))
     result = RevokeResult(sessions, pushes, len(devices))
+    scope: dict[str, Any] = {"scope": "user"} if device_id is None else {"device": str(device_id), "scope": "device"}
     counts: dict[str, Any] = result.as_dict()
-    record(Kind.DEVICE_REVOKED, request=request, user=by, target_user=user_id, scope="user", **counts)
+    record(Kind.DEVICE_REVOKED, request=request, user=by, target_user=user_id, **scope, **counts)
     if sessions:
         record(
             Kind.SESSION_REVOKED, request=request, user=by, target_user=user_id, count=sessions, reason="lost_device"
@@ -437,42 +418,51 @@ def user_revoke_devices(*, user_id: int, by: Any, request: HttpRequest | None = 
     return result
 
 
+@transaction.atomic
+def user_revoke_devices(*, user_id: int, by: Any, request: HttpRequest | None = None) -> RevokeResult:
+    """Lost phone, user level: every session of the user ends, every push subscription is deleted,
+    every device is revoked, audited; one transaction. The sockets close after commit."""
+    rows = list(UserSession.objects.select_for_update().filter(user_id=user_id, ended_at__isnull=True))
+    return _lost_phone(rows, user_id=user_id, device_id=None, by=by, request=request)
+
+
+@transaction.atomic
 def device_revoke(*, device_id: uuid.UUID, by: Any, request: HttpRequest | None = None) -> RevokeResult:
     """Lost phone, one device: its sessions end, its push subscription is deleted, the device is
-    revoked (its hello is refused from now on)."""
-    from apps.realtime.models import Device, PushSubscription
+    revoked (its hello is refused from now on), audited; one transaction."""
+    owner = device_owner(device_id)
+    if owner is None:
+        return RevokeResult(0, 0, 0)
+    rows = list(UserSession.objects.select_for_update().filter(device_id=device_id, ended_at__isnull=True))
+    return _lost_phone(rows, user_id=owner, device_id=device_id, by=by, request=request)
 
-    with transaction.atomic():
-        device = Device.objects.select_for_update().filter(pk=device_id).first()
-        if device is None:
-            return RevokeResult(0, 0, 0)
-        rows = list(UserSession.objects.select_for_update().filter(device_id=device_id, ended_at__isnull=True))
-        sessions = _revoke_rows(rows, UserSession.EndReason.LOST_DEVICE)
-        devices = Device.objects.filter(pk=device_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        pushes, _ = PushSubscription.objects.filter(device_id=device_id).delete()
-        groups = [*_groups_of(rows), device_group(device_id)]
-        transaction.on_commit(lambda: _notify(groups, MSG_REVOKED))
-    result = RevokeResult(sessions, pushes, devices)
-    counts: dict[str, Any] = result.as_dict()
-    record(
-        Kind.DEVICE_REVOKED,
-        request=request,
-        user=by,
-        target_user=device.user_id,
-        device=str(device_id),
-        scope="device",
-        **counts,
+
+def session_link_device(*, session_id: int, device_id: uuid.UUID) -> None:
+    """The socket's hello named a registered device: link the session to it (if not linked yet)."""
+    UserSession.objects.filter(pk=session_id, device__isnull=True).update(device_id=device_id)
+
+
+def session_rekey(*, row: UserSession, session_key: str) -> None:
+    """The Django session's key was cycled (password change): keep the record on the live session."""
+    UserSession.objects.filter(pk=row.pk).update(session_key=session_key)
+    row.session_key = session_key
+
+
+def sessions_end_others(*, user_id: int, keep: UserSession | None, reason: str) -> int:
+    """End every session of the user but ``keep`` (after a password change); their sockets close."""
+    others = UserSession.objects.filter(user_id=user_id, ended_at__isnull=True)
+    if keep is not None:
+        others = others.exclude(pk=keep.pk)
+    return sum(
+        session_end(session_id=pk, reason=reason) is not None for pk in list(others.values_list("pk", flat=True))
     )
-    if sessions:
-        record(
-            Kind.SESSION_REVOKED,
-            request=request,
-            user=by,
-            target_user=device.user_id,
-            count=sessions,
-            reason="lost_device",
-        )
-    return result
+
+
+@transaction.atomic
+def session_end_unlock_failed(*, row: UserSession, request: HttpRequest) -> None:
+    """Too many wrong passwords on the lock screen: the session ends, audited."""
+    session_end(session_id=row.pk, reason=UserSession.EndReason.UNLOCK_FAILED)
+    record(Kind.SESSION_REVOKED, request=request, user=row.user, session=row.pk, reason="unlock_failed")
 
 
 # --- housekeeping (beat) ---------------------------------------------------------------------------------
@@ -495,7 +485,7 @@ def sessions_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> dict[
         ended_at=now, end_reason=UserSession.EndReason.SESSION_GONE
     )
     if gone_ids:
-        _notify([session_group(pk) for pk in gone_ids], MSG_REVOKED)
+        _notify([session_group(pk) for pk in gone_ids])
     idle_cutoff = now - dt.timedelta(seconds=idle_seconds())
     locked = 0
     for row in UserSession.objects.select_related("user").filter(

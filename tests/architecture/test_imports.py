@@ -28,7 +28,6 @@ KNOWN_TWO_WAY: set[frozenset[str]] = {
     for pair in [
         ("incidents", "realtime"),
         ("incidents", "shifts"),
-        ("realtime", "security"),
     ]
 }
 
