@@ -13,8 +13,9 @@ from apps.accounts.roles import Role
 
 from .models import Event
 from .push import vapid_keys
+from .receipts import Stage, receipt_record
 from .selectors import delivery_board
-from .services import Stage, events_after, push_subscription_delete, push_subscription_save, receipt_record
+from .services import events_after, push_subscription_delete, push_subscription_save
 
 
 def event_json(event: Event) -> dict[str, object]:

@@ -25,15 +25,8 @@ from apps.core.errors import ApplicationError
 
 from . import bridge, sweeper
 from .guard import Access, Admission, guard
-from .services import (
-    Stage,
-    device_register,
-    events_after,
-    receipt_event_types,
-    receipt_record,
-    stream_position,
-    user_group,
-)
+from .receipts import Stage, receipt_event_types, receipt_record
+from .services import device_register, events_after, stream_position, user_group
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from apps.realtime import escalation
 from apps.realtime.escalation import escalation_resolve, escalation_start, escalation_sweep
 from apps.realtime.models import Device, Escalation, Event, PushSubscription, Receipt
 from apps.realtime.push import vapid_keys
-from apps.realtime.services import event_emit, receipt_record
+from apps.realtime.receipts import receipt_record
+from apps.realtime.services import event_emit
 
 S = dt.timedelta(seconds=1)
 

@@ -12,13 +12,14 @@ from django.utils import timezone
 from apps.realtime import selectors
 from apps.realtime.escalation import escalation_resolve, escalation_start
 from apps.realtime.models import Device
+from apps.realtime.receipts import receipt_record
 from apps.realtime.selectors import (
     delivery_board,
     escalation_view,
     escalations_pending,
     register_delivery_board_extension,
 )
-from apps.realtime.services import event_emit, receipt_record
+from apps.realtime.services import event_emit
 
 
 def offer(subject: str, recipients: list[Any], *, at: dt.datetime | None = None) -> uuid.UUID:
