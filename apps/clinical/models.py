@@ -2,7 +2,7 @@
 
 Narrative, diagnoses, Part 2 (substance use) and safety-plan text are stored encrypted
 (apps.core.crypto). Who may see what is decided in apps/clinical/policy.py, nowhere else.
-Writes go through apps/clinical/services.py; signed notes and the access log are append-only,
+Writes go through apps/clinical/services/; signed notes and the access log are append-only,
 also in the database on PostgreSQL (triggers in migrations).
 """
 

@@ -24,7 +24,7 @@ from .models import (
 from .officer_section import OFFICER_SECTION_FIELD_NAMES
 from .policy import Category
 from .selectors import EncounterView, PersonView
-from .services import PERSON_FIELDS
+from .services import PERSON_FIELDS, note_content_hash
 
 
 class PersonOutput(serializers.ModelSerializer[Person]):
@@ -125,8 +125,6 @@ class AddendumOutput(serializers.ModelSerializer[Addendum]):
 
 def note_data(note: ClinicalNote, categories: frozenset[str]) -> dict[str, Any]:
     """A note for a viewer with NARRATIVE (callers never get here without it); Part 2 only with PART2."""
-    from .services import note_content_hash
-
     data: dict[str, Any] = {
         "id": str(note.pk),
         "encounter_id": str(note.encounter_id),
