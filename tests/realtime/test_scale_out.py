@@ -113,7 +113,7 @@ def clients() -> Iterator[Clients]:
     c.close()
 
 
-def emit(users: list[Any], n: int, type: str = "t") -> None:
+def emit(users: list[Any], n: int, type: str = "test.event") -> None:
     with transaction.atomic():
         event_emit(type=type, recipients=users, data={"n": n, "committed_at": time.time()})
 

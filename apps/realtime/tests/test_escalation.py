@@ -171,7 +171,7 @@ def test_receipts_are_per_device_written_once_and_shown_to_dispatchers(
 def test_receipts_only_for_receipt_event_types(officer_a: Any) -> None:
     device = device_of(officer_a)
     with transaction.atomic():
-        (event,) = event_emit(type="chat.message", recipients=[officer_a], data={"n": 1})
+        (event,) = event_emit(type="test.event", recipients=[officer_a], data={"n": 1})
     assert receipt_record(user=officer_a, device_id=device.pk, stage="seen", cursor=event.seq) is None
     assert not Receipt.objects.exists()
 

@@ -13,15 +13,15 @@ from apps.realtime.services import event_emit, events_after, stream_position
 @pytest.mark.django_db(transaction=True)
 def test_event_emit_outside_a_transaction_is_refused(officer_a: Any) -> None:
     with pytest.raises(RuntimeError):
-        event_emit(type="x", recipients=[officer_a], data={"a": 1})
+        event_emit(type="test.event", recipients=[officer_a], data={"a": 1})
 
 
 def test_each_recipient_gets_its_own_payload_and_sequence(
     officer_a: Any, clinician_a: Any, captured_events: Any
 ) -> None:
     with transaction.atomic():
-        event_emit(type="t", recipients=[officer_a, clinician_a], data=lambda u: {"for": u.username})
-        event_emit(type="t", recipients=[officer_a], data={"n": 2})
+        event_emit(type="test.event", recipients=[officer_a, clinician_a], data=lambda u: {"for": u.username})
+        event_emit(type="test.event", recipients=[officer_a], data={"n": 2})
     mine = events_after(user_id=officer_a.pk, after=0, limit=10)
     assert [(e.seq, e.data) for e in mine] == [(1, {"for": "officer_a"}), (2, {"n": 2})]
     theirs = events_after(user_id=clinician_a.pk, after=0, limit=10)
@@ -32,7 +32,9 @@ def test_each_recipient_gets_its_own_payload_and_sequence(
 
 def test_a_payload_function_returning_none_skips_that_recipient(officer_a: Any, clinician_a: Any) -> None:
     with transaction.atomic():
-        event_emit(type="t", recipients=[officer_a, clinician_a], data=lambda u: None if u == officer_a else {"x": 1})
+        event_emit(
+            type="test.event", recipients=[officer_a, clinician_a], data=lambda u: None if u == officer_a else {"x": 1}
+        )
     assert not Event.objects.filter(user=officer_a).exists()
     assert Event.objects.filter(user=clinician_a).count() == 1
 
@@ -45,7 +47,7 @@ def test_a_rolled_back_emit_stores_nothing_and_rings_nothing(
         pytest.raises(ZeroDivisionError),
         transaction.atomic(),
     ):
-        event_emit(type="t", recipients=[officer_a], data={"x": 1})
+        event_emit(type="test.event", recipients=[officer_a], data={"x": 1})
         raise ZeroDivisionError
     assert callbacks == []
     assert not Event.objects.exists()
@@ -54,10 +56,10 @@ def test_a_rolled_back_emit_stores_nothing_and_rings_nothing(
 @pytest.mark.parametrize("key", ["narrative", "note_text", "assessment", "cssrs", "safety_plan"])
 def test_clinical_keys_never_enter_an_officers_stream(officer_a: Any, clinician_a: Any, key: str) -> None:
     with pytest.raises(ValueError, match="clinical"), transaction.atomic():
-        event_emit(type="t", recipients=[officer_a, clinician_a], data={"incident_id": 1, key: "..."})
+        event_emit(type="test.event", recipients=[officer_a, clinician_a], data={"incident_id": 1, key: "..."})
     assert not Event.objects.exists()
     with transaction.atomic():  # the clinician alone may get it
-        event_emit(type="t", recipients=[clinician_a], data={"incident_id": 1, key: "..."})
+        event_emit(type="test.event", recipients=[clinician_a], data={"incident_id": 1, key: "..."})
     assert Event.objects.filter(user=clinician_a).count() == 1
 
 
@@ -75,7 +77,7 @@ def test_concurrent_emitters_leave_no_gap_and_no_duplicate_in_any_stream(make_us
             barrier.wait()
             for n in range(25):
                 with transaction.atomic():
-                    event_emit(type="t", recipients=users[i % 2 : i % 2 + 2], data={"w": i, "n": n})
+                    event_emit(type="test.event", recipients=users[i % 2 : i % 2 + 2], data={"w": i, "n": n})
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:

@@ -63,11 +63,11 @@ async def test_hello_replays_what_was_missed_then_streams_live_without_gap_or_du
     officer_a: Any, session_key: Any
 ) -> None:
     for n in range(1, 6):
-        await emit("t", [officer_a], {"n": n})
+        await emit("test.event", [officer_a], {"n": n})
     ws, welcome = await connect_hello(await session_key(officer_a), after=2)
     assert welcome == {"type": "welcome", "cursor": 2, "latest": 5}
     # Live events race the replay: emit while the replay is being read.
-    await asyncio.gather(*(emit("t", [officer_a], {"n": n}) for n in range(6, 16)))
+    await asyncio.gather(*(emit("test.event", [officer_a], {"n": n}) for n in range(6, 16)))
     frames = await receive_events(ws, 13)
     assert [f["cursor"] for f in frames] == list(range(3, 16))
     assert len({f["id"] for f in frames}) == 13
@@ -80,12 +80,12 @@ async def test_events_sent_while_disconnected_arrive_once_in_order_on_reconnect(
 ) -> None:
     key = await session_key(officer_a)
     ws, _ = await connect_hello(key)
-    await emit("t", [officer_a], {"n": 1})
+    await emit("test.event", [officer_a], {"n": 1})
     first = await receive_events(ws, 1)
     await ws.send_json_to({"type": "ack", "cursor": first[0]["cursor"]})
     await ws.disconnect()
     for n in range(2, 40):
-        await emit("t", [officer_a], {"n": n})
+        await emit("test.event", [officer_a], {"n": n})
     ws, welcome = await connect_hello(key, after=first[0]["cursor"])
     assert welcome["latest"] == 39
     frames = await receive_events(ws, 38)
@@ -95,7 +95,7 @@ async def test_events_sent_while_disconnected_arrive_once_in_order_on_reconnect(
 
 
 async def test_a_cursor_beyond_the_stream_restarts_from_zero(officer_a: Any, session_key: Any) -> None:
-    await emit("t", [officer_a], {"n": 1})
+    await emit("test.event", [officer_a], {"n": 1})
     ws, welcome = await connect_hello(await session_key(officer_a), after=999)
     assert welcome["cursor"] == 0
     assert [f["cursor"] for f in await receive_events(ws, 1)] == [1]
@@ -115,9 +115,9 @@ async def test_a_dropped_doorbell_is_healed_by_the_next_one(officer_a: Any, sess
         await real(layer, messages)
 
     with mock.patch.object(services, "group_send_many", lossy):
-        await emit("t", [officer_a], {"n": 1})
+        await emit("test.event", [officer_a], {"n": 1})
         assert await nothing_more(ws, 0.3)
-        await emit("t", [officer_a], {"n": 2})
+        await emit("test.event", [officer_a], {"n": 2})
         frames = await receive_events(ws, 2)
     assert dropped and [f["data"]["n"] for f in frames] == [1, 2]
     await ws.disconnect()
@@ -130,7 +130,7 @@ async def test_a_dropped_last_doorbell_is_healed_by_the_periodic_catch_up(
     settings.EVENTS_BRIDGE_POLL_SECONDS = 3600  # take the embedded bridge out of the picture
     ws, _ = await connect_hello(await session_key(officer_a))
     with mock.patch.object(services, "ring", lambda events: None):
-        await emit("t", [officer_a], {"n": 1})
+        await emit("test.event", [officer_a], {"n": 1})
     frames = await receive_events(ws, 1, timeout=3)
     assert frames[0]["data"] == {"n": 1}
     await ws.disconnect()
@@ -145,9 +145,9 @@ async def test_the_embedded_bridge_carries_an_event_written_by_another_process(
     settings.EVENTS_CATCHUP_SECONDS = 60
     ws, _ = await connect_hello(await session_key(officer_a))
     with mock.patch.object(services, "ring", lambda events: None):
-        await emit("worker.made", [officer_a], {"n": 1})
+        await emit("test.event", [officer_a], {"n": 1})
     frames = await receive_events(ws, 1, timeout=2)
-    assert frames[0]["event_type"] == "worker.made"
+    assert frames[0]["event_type"] == "test.event"
     await ws.disconnect()
 
 
@@ -185,7 +185,7 @@ async def test_a_client_answering_pings_is_kept(officer_a: Any, session_key: Any
     for _ in range(8):
         assert json.loads(await ws.receive_from(timeout=2)) == {"type": "ping"}
         await ws.send_json_to({"type": "pong"})
-    await emit("t", [officer_a], {"n": 1})
+    await emit("test.event", [officer_a], {"n": 1})
     assert (await receive_events(ws, 1))[0]["data"] == {"n": 1}
     await ws.disconnect()
 

@@ -53,7 +53,7 @@ async def test_ack_and_seen_on_the_socket_are_recorded_per_device_and_shown_live
 
 async def test_acks_of_ordinary_events_write_nothing(officer_a: Any, session_key: Any) -> None:
     ws, _ = await connect_hello(await session_key(officer_a), device=str(uuid.uuid4()))
-    await emit("chat", [officer_a], {"n": 1})
+    await emit("test.event", [officer_a], {"n": 1})
     (frame,) = await receive_events(ws, 1)
     await ws.send_json_to({"type": "ack", "cursor": frame["cursor"]})
     await ws.send_json_to({"type": "ping"})
@@ -80,7 +80,7 @@ async def test_an_idle_socket_held_15s_still_receives_through_redis(
     assert "Redis" in settings.CHANNEL_LAYERS["default"]["BACKEND"]
     ws, _ = await connect_hello(await session_key(officer_a))
     await asyncio.sleep(15)
-    await emit("t", [officer_a], {"n": 1})
+    await emit("test.event", [officer_a], {"n": 1})
     (frame,) = await receive_events(ws, 1, timeout=2)
     assert frame["data"] == {"n": 1}
     await ws.disconnect()
