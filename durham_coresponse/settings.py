@@ -246,6 +246,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per shared choice set (the PWA's generated types use them: scripts/export_contracts.py).
+    "ENUM_NAME_OVERRIDES": {
+        "EncounterKindEnum": "apps.clinical.models.Encounter.Kind",
+        "RiskLevelEnum": "apps.clinical.models.Encounter.Risk",
+        "DispositionCodeEnum": "apps.clinical.models.Disposition.Code",
+        "IvcOutcomeEnum": "apps.clinical.models.IvcRecord.Outcome",
+        "AddendumKindEnum": "apps.clinical.models.Addendum.Kind",
+    },
 }
 
 # --- E-mail (reminders) ---------------------------------------------------------------------------

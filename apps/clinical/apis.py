@@ -28,7 +28,16 @@ from . import cssrs, selectors, services
 from .models import Addendum, ClinicalNote, Disposition, Encounter, IvcRecord, Person
 from .officer_section import OFFICER_SECTION_FIELDS, OfficerField
 from .policy import ENCOUNTER_READERS, PERSON_READERS, Actor
-from .serializers import PersonOutput, encounter_data, encounter_summary, note_data, person_data
+from .serializers import (
+    EncounterListOutput,
+    EncounterOutput,
+    NoteOutput,
+    PersonOutput,
+    encounter_data,
+    encounter_summary,
+    note_data,
+    person_data,
+)
 
 
 def _actor(request: Request) -> Actor:
@@ -198,7 +207,7 @@ class EncounterListApi(APIView):
         incident_id = serializers.IntegerField(required=False, allow_null=True)
         started_at = AwareDateTimeField(required=False)
 
-    @extend_schema(operation_id="clinical_encounters_list", responses={200: dict})
+    @extend_schema(operation_id="clinical_encounters_list", responses={200: EncounterListOutput})
     def get(self, request: Request) -> Response:
         person_id = request.query_params.get("person")
         try:
@@ -210,7 +219,7 @@ class EncounterListApi(APIView):
         )
         return Response({"results": [encounter_summary(v) for v in views]})
 
-    @extend_schema(request=Input, responses={201: dict})
+    @extend_schema(request=Input, responses={201: EncounterOutput})
     @idempotent()
     def post(self, request: Request) -> Response:
         data = _parse(self.Input, request.data)
@@ -235,11 +244,11 @@ class EncounterDetailApi(APIView):
         ed_diverted = serializers.BooleanField(required=False)
         closed_at = AwareDateTimeField(required=False, allow_null=True)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: EncounterOutput})
     def get(self, request: Request, encounter_id: uuid.UUID) -> Response:
         return Response(encounter_data(selectors.encounter_get(actor=_actor(request), encounter_id=encounter_id)))
 
-    @extend_schema(request=UpdateInput, responses={200: dict})
+    @extend_schema(request=UpdateInput, responses={200: EncounterOutput})
     @idempotent()
     def patch(self, request: Request, encounter_id: uuid.UUID) -> Response:
         data = _parse(self.UpdateInput, request.data)
@@ -282,7 +291,7 @@ def _note_out(request: Request, note_id: uuid.UUID, *, audit: bool = False) -> d
 
 
 class EncounterNotesApi(APIView):
-    @extend_schema(request=NoteCreateInput, responses={201: dict})
+    @extend_schema(request=NoteCreateInput, responses={201: NoteOutput})
     @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
         data = _parse(NoteCreateInput, request.data)
@@ -294,12 +303,12 @@ class EncounterNotesApi(APIView):
 
 
 class NoteDetailApi(APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: NoteOutput})
     def get(self, request: Request, note_id: uuid.UUID) -> Response:
         note, view = selectors.note_get(actor=_actor(request), note_id=note_id)
         return Response(note_data(note, view.categories))
 
-    @extend_schema(request=NoteUpdateInput, responses={200: dict})
+    @extend_schema(request=NoteUpdateInput, responses={200: NoteOutput})
     @idempotent()
     def patch(self, request: Request, note_id: uuid.UUID) -> Response:
         data = _parse(NoteUpdateInput, request.data)
@@ -315,7 +324,7 @@ class NoteSignApi(APIView):
     class Input(serializers.Serializer[Any]):
         revision = serializers.IntegerField(min_value=1)
 
-    @extend_schema(request=Input, responses={200: dict})
+    @extend_schema(request=Input, responses={200: NoteOutput})
     @idempotent()
     def post(self, request: Request, note_id: uuid.UUID) -> Response:
         data = _parse(self.Input, request.data)
@@ -327,7 +336,7 @@ class NoteSignApi(APIView):
 
 
 class NoteCosignApi(APIView):
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: NoteOutput})
     @idempotent()
     def post(self, request: Request, note_id: uuid.UUID) -> Response:
         services.note_cosign(actor=_actor(request), note_id=note_id)
@@ -341,7 +350,7 @@ class NoteAddendaApi(APIView):
         reason = serializers.CharField(max_length=500, allow_blank=True)
         text = serializers.CharField(max_length=TEXT_LIMIT)
 
-    @extend_schema(request=Input, responses={201: dict})
+    @extend_schema(request=Input, responses={201: NoteOutput})
     @idempotent()
     def post(self, request: Request, note_id: uuid.UUID) -> Response:
         data = _parse(self.Input, request.data)
@@ -372,7 +381,7 @@ class ScreenInput(serializers.Serializer[Any]):
 
 
 class EncounterScreensApi(APIView):
-    @extend_schema(request=ScreenInput, responses={201: dict})
+    @extend_schema(request=ScreenInput, responses={201: EncounterOutput})
     @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
         data = _parse(ScreenInput, request.data)
@@ -398,7 +407,7 @@ class EncounterSafetyPlansApi(APIView):
         environment_safety = serializers.CharField(max_length=5000, required=False, allow_blank=True)
         lethal_means_counselling_done = StrictBooleanField(required=False, default=False)
 
-    @extend_schema(request=Input, responses={201: dict})
+    @extend_schema(request=Input, responses={201: EncounterOutput})
     @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
         data = _parse(self.Input, request.data)
@@ -411,7 +420,7 @@ class EncounterDispositionsApi(APIView):
     class Input(serializers.Serializer[Any]):
         code = serializers.ChoiceField(choices=Disposition.Code.choices)
 
-    @extend_schema(request=Input, responses={201: dict})
+    @extend_schema(request=Input, responses={201: EncounterOutput})
     @idempotent()
     def post(self, request: Request, encounter_id: uuid.UUID) -> Response:
         data = _parse(self.Input, request.data)
@@ -431,7 +440,7 @@ class EncounterIvcApi(APIView):
         first_exam_at = AwareDateTimeField(required=False, allow_null=True)
         outcome = serializers.ChoiceField(choices=IvcRecord.Outcome.choices, required=False)
 
-    @extend_schema(request=Input, responses={200: dict})
+    @extend_schema(request=Input, responses={200: EncounterOutput})
     @idempotent()
     def put(self, request: Request, encounter_id: uuid.UUID) -> Response:
         data = _parse(self.Input, request.data)
@@ -470,7 +479,7 @@ _OfficerSectionInput = cast(
 class EncounterOfficerSectionApi(APIView):
     Input = _OfficerSectionInput
 
-    @extend_schema(request=Input, responses={200: dict})
+    @extend_schema(request=Input, responses={200: EncounterOutput})
     @idempotent()
     def put(self, request: Request, encounter_id: uuid.UUID) -> Response:
         data = _parse(self.Input, request.data)

@@ -258,3 +258,106 @@ def person_data(view: PersonView) -> dict[str, Any]:
     )
     data["open_referrals"] = view.open_referrals
     return data
+
+
+# --- OpenAPI shapes of the payloads built above -------------------------------------------------------
+# encounter_data, encounter_summary and note_data build plain dicts (each key only for the categories
+# the viewer has). These serializers only describe them for the OpenAPI schema, from which the PWA's
+# TypeScript types are generated (scripts/export_contracts.py): change both together.
+# tests/test_payload_schema.py checks real payloads against them for every role, both ways (a key the
+# schema lacks fails too).
+
+
+class EncounterPersonOutput(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+
+
+class SubstanceUseOutput(serializers.Serializer[Any]):
+    label = serializers.CharField()  # type: ignore[assignment]  # the payload key is "label"
+    text = serializers.CharField()
+
+
+class NoteOutput(serializers.Serializer[Any]):
+    """``note_data``: the narrative keys only with the NARRATIVE category, ``substance_use`` only with PART2."""
+
+    id = serializers.UUIDField()
+    encounter_id = serializers.UUIDField()
+    format = serializers.ChoiceField(choices=ClinicalNote.Format.choices)
+    status = serializers.ChoiceField(choices=ClinicalNote.Status.choices)
+    revision = serializers.IntegerField()
+    author = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    signed_by = serializers.IntegerField(allow_null=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+    content_hash = serializers.CharField()
+    cosigned_by = serializers.IntegerField(allow_null=True)
+    cosigned_at = serializers.DateTimeField(allow_null=True)
+    safety_precautions = serializers.DictField(child=serializers.BooleanField())
+    integrity_ok = serializers.BooleanField(required=False, help_text="Signed notes: the content hash still matches.")
+    sections = serializers.DictField(child=serializers.CharField(), required=False)
+    diagnoses = serializers.ListField(child=serializers.CharField(), required=False)
+    medications = serializers.ListField(child=serializers.CharField(), required=False)
+    addenda = AddendumOutput(many=True, required=False)
+    substance_use = SubstanceUseOutput(required=False)
+
+
+PROMPTS = ("safety_precautions", "disposition", "safety_plan", "referral", "follow_up")
+
+
+class EncounterOutput(serializers.Serializer[Any]):
+    """``encounter_data``: ``id`` and ``revision`` always; every other key only for the categories the
+    viewer has (an officer gets the operational keys, the high-risk flag and the officer section)."""
+
+    id = serializers.UUIDField()
+    revision = serializers.IntegerField()
+    break_glass = serializers.BooleanField(required=False, help_text="Present (true) when read by break-glass.")
+    kind = serializers.ChoiceField(choices=Encounter.Kind.choices, required=False)
+    incident_id = serializers.IntegerField(allow_null=True, required=False)
+    team = serializers.CharField(allow_null=True, required=False, help_text="The team's call sign.")
+    team_id = serializers.IntegerField(allow_null=True, required=False)
+    clinician_id = serializers.IntegerField(allow_null=True, required=False)
+    officer_id = serializers.IntegerField(allow_null=True, required=False)
+    started_at = serializers.DateTimeField(required=False)
+    closed_at = serializers.DateTimeField(allow_null=True, required=False)
+    arrest_diverted = serializers.BooleanField(required=False)
+    ed_diverted = serializers.BooleanField(required=False)
+    person = EncounterPersonOutput(allow_null=True, required=False)
+    high_risk = serializers.BooleanField(required=False)
+    risk_level = serializers.ChoiceField(choices=Encounter.Risk.choices, allow_null=True, required=False)
+    prompts = serializers.ListField(child=serializers.ChoiceField(choices=PROMPTS), required=False)
+    screens = ScreenOutput(many=True, required=False)
+    ivc = IvcOutput(allow_null=True, required=False)
+    dispositions = DispositionOutput(many=True, required=False)
+    officer_section = OfficerSectionOutput(allow_null=True, required=False)
+    notes = NoteOutput(many=True, required=False)
+    safety_plans = SafetyPlanOutput(many=True, required=False)
+
+
+class EncounterRowPersonOutput(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class EncounterRowOutput(serializers.Serializer[Any]):
+    """``encounter_summary``: a list row, no narrative for anyone; keys by category as in EncounterOutput."""
+
+    id = serializers.UUIDField()
+    revision = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Encounter.Kind.choices, required=False)
+    team = serializers.CharField(allow_null=True, required=False)
+    started_at = serializers.DateTimeField(required=False)
+    closed_at = serializers.DateTimeField(allow_null=True, required=False)
+    person = EncounterRowPersonOutput(required=False)
+    high_risk = serializers.BooleanField(required=False)
+    risk_level = serializers.ChoiceField(choices=Encounter.Risk.choices, allow_null=True, required=False)
+    dispositions = serializers.ListField(
+        child=serializers.ChoiceField(choices=Disposition.Code.choices), required=False
+    )
+
+
+class EncounterListOutput(serializers.Serializer[Any]):
+    results = EncounterRowOutput(many=True)

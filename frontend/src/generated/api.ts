@@ -1161,6 +1161,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `addendum` - Addendum
+         *     * `correction` - Correction
+         *     * `late_entry` - Late entry
+         * @enum {string}
+         */
+        AddendumKindEnum: "addendum" | "correction" | "late_entry";
+        AddendumOutput: {
+            author: number;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: uuid */
+            id?: string;
+            kind: components["schemas"]["AddendumKindEnum"];
+            reason: string;
+            text: string;
+        };
         AgencyList: {
             results: components["schemas"]["AgencyListApiOutput"][];
         };
@@ -1256,6 +1273,9 @@ export interface components {
             callStartTimestamp: string;
             localCallType?: string;
         };
+        Csrf: {
+            csrfToken: string;
+        };
         /**
          * @description * `resolved_on_scene` - Resolved on scene
          *     * `resolved_with_referral` - Resolved with referral
@@ -1273,9 +1293,14 @@ export interface components {
          *     * `transferred_988` - Transferred to 988 / mobile crisis
          * @enum {string}
          */
-        CodeEnum: "resolved_on_scene" | "resolved_with_referral" | "safety_plan_only" | "transport_crisis_facility" | "transport_ed" | "ems_transport" | "ivc_initiated" | "arrest" | "citation" | "jail_booking" | "refused_services" | "unable_to_locate" | "cancelled" | "transferred_988";
-        Csrf: {
-            csrfToken: string;
+        DispositionCodeEnum: "resolved_on_scene" | "resolved_with_referral" | "safety_plan_only" | "transport_crisis_facility" | "transport_ed" | "ems_transport" | "ivc_initiated" | "arrest" | "citation" | "jail_booking" | "refused_services" | "unable_to_locate" | "cancelled" | "transferred_988";
+        DispositionOutput: {
+            apco_code?: string;
+            code: components["schemas"]["DispositionCodeEnum"];
+            code_label: string;
+            readonly id: number;
+            /** Format: date-time */
+            recorded_at?: string;
         };
         /** @description EIDO components carry ``$id`` (not a Python identifier, so it is added in get_fields). */
         EidoInputRequest: {
@@ -1297,18 +1322,8 @@ export interface components {
             reason: string;
         };
         EncounterDispositionsApiInputRequest: {
-            code: components["schemas"]["CodeEnum"];
+            code: components["schemas"]["DispositionCodeEnum"];
         };
-        /**
-         * @description * `pending` - Pending
-         *     * `committed` - Committed (inpatient)
-         *     * `outpatient` - Outpatient commitment
-         *     * `released` - Released after examination
-         *     * `petition_denied` - Petition denied
-         *     * `custody_not_taken` - Custody order expired, not served
-         * @enum {string}
-         */
-        EncounterIvcApiInputOutcomeEnum: "pending" | "committed" | "outpatient" | "released" | "petition_denied" | "custody_not_taken";
         EncounterIvcApiInputRequest: {
             /** Format: date-time */
             custody_order_at?: string | null;
@@ -1316,7 +1331,7 @@ export interface components {
             custody_taken_at?: string | null;
             /** Format: date-time */
             first_exam_at?: string | null;
-            outcome?: components["schemas"]["EncounterIvcApiInputOutcomeEnum"];
+            outcome?: components["schemas"]["IvcOutcomeEnum"];
             pathway?: components["schemas"]["PathwayEnum"];
             /** Format: date-time */
             petition_at?: string | null;
@@ -1330,18 +1345,21 @@ export interface components {
          *     * `follow_up` - Follow-up
          * @enum {string}
          */
-        EncounterListApiInputKindEnum: "incident" | "walk_in" | "follow_up";
+        EncounterKindEnum: "incident" | "walk_in" | "follow_up";
         EncounterListApiInputRequest: {
             /** Format: uuid */
             id: string;
             incident_id?: number | null;
-            kind: components["schemas"]["EncounterListApiInputKindEnum"];
+            kind: components["schemas"]["EncounterKindEnum"];
             officer_id?: number | null;
             /** Format: uuid */
             person_id?: string | null;
             /** Format: date-time */
             started_at?: string;
             team_id?: number | null;
+        };
+        EncounterListOutput: {
+            results: components["schemas"]["EncounterRowOutput"][];
         };
         EncounterOfficerSectionApiInputRequest: {
             injuries_description?: string;
@@ -1354,6 +1372,69 @@ export interface components {
             transport_destination?: string;
             use_of_force?: boolean;
             use_of_force_description?: string;
+        };
+        /**
+         * @description ``encounter_data``: ``id`` and ``revision`` always; every other key only for the categories the
+         *     viewer has (an officer gets the operational keys, the high-risk flag and the officer section).
+         */
+        EncounterOutput: {
+            arrest_diverted?: boolean;
+            /** @description Present (true) when read by break-glass. */
+            break_glass?: boolean;
+            clinician_id?: number | null;
+            /** Format: date-time */
+            closed_at?: string | null;
+            dispositions?: components["schemas"]["DispositionOutput"][];
+            ed_diverted?: boolean;
+            high_risk?: boolean;
+            /** Format: uuid */
+            id: string;
+            incident_id?: number | null;
+            ivc?: components["schemas"]["IvcOutput"] | null;
+            kind?: components["schemas"]["EncounterKindEnum"];
+            notes?: components["schemas"]["NoteOutput"][];
+            officer_id?: number | null;
+            officer_section?: components["schemas"]["OfficerSectionOutput"] | null;
+            person?: components["schemas"]["EncounterPersonOutput"] | null;
+            prompts?: components["schemas"]["PromptsEnum"][];
+            revision: number;
+            risk_level?: (components["schemas"]["RiskLevelEnum"] | components["schemas"]["NullEnum"]) | null;
+            safety_plans?: components["schemas"]["SafetyPlanOutput"][];
+            screens?: components["schemas"]["ScreenOutput"][];
+            /** Format: date-time */
+            started_at?: string;
+            /** @description The team's call sign. */
+            team?: string | null;
+            team_id?: number | null;
+        };
+        EncounterPersonOutput: {
+            /** Format: date */
+            date_of_birth: string | null;
+            first_name: string;
+            /** Format: uuid */
+            id: string;
+            last_name: string;
+        };
+        /** @description ``encounter_summary``: a list row, no narrative for anyone; keys by category as in EncounterOutput. */
+        EncounterRowOutput: {
+            /** Format: date-time */
+            closed_at?: string | null;
+            dispositions?: components["schemas"]["DispositionCodeEnum"][];
+            high_risk?: boolean;
+            /** Format: uuid */
+            id: string;
+            kind?: components["schemas"]["EncounterKindEnum"];
+            person?: components["schemas"]["EncounterRowPersonOutput"];
+            revision: number;
+            risk_level?: (components["schemas"]["RiskLevelEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** Format: date-time */
+            started_at?: string;
+            team?: string | null;
+        };
+        EncounterRowPersonOutput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
         };
         EncounterSafetyPlansApiInputRequest: {
             distraction_people_places?: string;
@@ -1621,6 +1702,37 @@ export interface components {
             not_served_reason: components["schemas"]["NotServedReasonEnum"] | components["schemas"]["BlankEnum"];
             outcome: components["schemas"]["IncidentTriageApiInputOutcomeEnum"];
         };
+        /**
+         * @description * `pending` - Pending
+         *     * `committed` - Committed (inpatient)
+         *     * `outpatient` - Outpatient commitment
+         *     * `released` - Released after examination
+         *     * `petition_denied` - Petition denied
+         *     * `custody_not_taken` - Custody order expired, not served
+         * @enum {string}
+         */
+        IvcOutcomeEnum: "pending" | "committed" | "outpatient" | "released" | "petition_denied" | "custody_not_taken";
+        IvcOutput: {
+            /** Format: date-time */
+            custody_deadline: string | null;
+            /** Format: date-time */
+            custody_order_at?: string | null;
+            /** Format: date-time */
+            custody_taken_at?: string | null;
+            /** Format: date-time */
+            first_exam_at?: string | null;
+            outcome?: components["schemas"]["IvcOutcomeEnum"];
+            pathway: components["schemas"]["PathwayEnum"];
+            /** Format: date-time */
+            petition_at?: string | null;
+            petitioner_name?: string;
+            petitioner_relationship?: string;
+            /** Format: int64 */
+            revision?: number;
+            /** Format: date-time */
+            updated_at?: string;
+            updated_by: number;
+        };
         /** @description EIDO components carry ``$id`` (not a Python identifier, so it is added in get_fields). */
         LocationComponentInputRequest: {
             $id?: string;
@@ -1715,17 +1827,10 @@ export interface components {
          * @enum {string}
          */
         NotServedReasonEnum: "no_team_on_shift" | "all_teams_busy" | "out_of_area" | "declined_by_caller" | "other";
-        /**
-         * @description * `addendum` - Addendum
-         *     * `correction` - Correction
-         *     * `late_entry` - Late entry
-         * @enum {string}
-         */
-        NoteAddendaApiInputKindEnum: "addendum" | "correction" | "late_entry";
         NoteAddendaApiInputRequest: {
             /** Format: uuid */
             id: string;
-            kind: components["schemas"]["NoteAddendaApiInputKindEnum"];
+            kind: components["schemas"]["AddendumKindEnum"];
             reason: string;
             text: string;
         };
@@ -1743,6 +1848,46 @@ export interface components {
             };
             substance_use?: string;
         };
+        /** @description ``note_data``: the narrative keys only with the NARRATIVE category, ``substance_use`` only with PART2. */
+        NoteOutput: {
+            addenda?: components["schemas"]["AddendumOutput"][];
+            author: number;
+            content_hash: string;
+            /** Format: date-time */
+            cosigned_at: string | null;
+            cosigned_by: number | null;
+            /** Format: date-time */
+            created_at: string;
+            diagnoses?: string[];
+            /** Format: uuid */
+            encounter_id: string;
+            format: components["schemas"]["FormatEnum"];
+            /** Format: uuid */
+            id: string;
+            /** @description Signed notes: the content hash still matches. */
+            integrity_ok?: boolean;
+            medications?: string[];
+            revision: number;
+            safety_precautions: {
+                [key: string]: boolean;
+            };
+            sections?: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            signed_at: string | null;
+            signed_by: number | null;
+            status: components["schemas"]["NoteOutputStatusEnum"];
+            substance_use?: components["schemas"]["SubstanceUseOutput"];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description * `draft` - Draft
+         *     * `signed` - Signed
+         * @enum {string}
+         */
+        NoteOutputStatusEnum: "draft" | "signed";
         NoteSignApiInputRequest: {
             revision: number;
         };
@@ -1750,6 +1895,24 @@ export interface components {
         NotesComponentInputRequest: {
             $id?: string;
             notesActionComments: string;
+        };
+        /** @enum {unknown} */
+        NullEnum: null;
+        OfficerSectionOutput: {
+            injuries_description?: string;
+            ivc_custody?: boolean;
+            officer_injured?: boolean;
+            police_action?: components["schemas"]["PoliceActionEnum"];
+            /** Format: int64 */
+            revision?: number;
+            subject_injured?: boolean;
+            transport?: components["schemas"]["TransportEnum"];
+            transport_destination?: string;
+            /** Format: date-time */
+            updated_at?: string;
+            updated_by: number;
+            use_of_force?: boolean;
+            use_of_force_description?: string;
         };
         OnDutyTeam: {
             /** Format: date-time */
@@ -1761,14 +1924,6 @@ export interface components {
             status: string;
             team: components["schemas"]["TeamRef"];
         };
-        /**
-         * @description * `none` - none
-         *     * `low` - low
-         *     * `moderate` - moderate
-         *     * `high` - high
-         * @enum {string}
-         */
-        OverrideRiskEnum: "none" | "low" | "moderate" | "high";
         PaginatedIncidentOutputList: {
             /** @example 123 */
             count: number;
@@ -1971,6 +2126,15 @@ export interface components {
          * @enum {string}
          */
         PoliceActionEnum: "none" | "arrest" | "citation";
+        /**
+         * @description * `safety_precautions` - safety_precautions
+         *     * `disposition` - disposition
+         *     * `safety_plan` - safety_plan
+         *     * `referral` - referral
+         *     * `follow_up` - follow_up
+         * @enum {string}
+         */
+        PromptsEnum: "safety_precautions" | "disposition" | "safety_plan" | "referral" | "follow_up";
         PushSubscriptionApiInputKeysRequest: {
             auth: string;
             p256dh: string;
@@ -2075,17 +2239,52 @@ export interface components {
             sessions_revoked: number;
         };
         /**
+         * @description * `none` - None
+         *     * `low` - Low
+         *     * `moderate` - Moderate
+         *     * `high` - High
+         * @enum {string}
+         */
+        RiskLevelEnum: "none" | "low" | "moderate" | "high";
+        /**
          * @description * `clinician` - clinician
          *     * `officer` - officer
          *     * `other` - other
          * @enum {string}
          */
         RoleEnum: "clinician" | "officer" | "other";
+        SafetyPlanOutput: {
+            /** Format: date-time */
+            created_at?: string;
+            created_by: number;
+            distraction_people_places?: string;
+            /** Format: uuid */
+            encounter: string;
+            environment_safety?: string;
+            help_contacts?: string;
+            /** Format: uuid */
+            id?: string;
+            internal_coping?: string;
+            is_active?: boolean;
+            lethal_means_counselling_done?: boolean;
+            /** Format: uuid */
+            person?: string | null;
+            professionals_agencies?: string;
+            warning_signs?: string;
+        };
+        /**
+         * @description * `none` - none
+         *     * `low` - low
+         *     * `moderate` - moderate
+         *     * `high` - high
+         * @enum {string}
+         */
+        ScreenInputOverrideRiskEnum: "none" | "low" | "moderate" | "high";
         ScreenInputRequest: {
             /** @default  */
             override_reason: string;
             /** @default  */
-            override_risk: components["schemas"]["OverrideRiskEnum"] | components["schemas"]["BlankEnum"];
+            override_risk: components["schemas"]["ScreenInputOverrideRiskEnum"] | components["schemas"]["BlankEnum"];
             q1_wish_dead?: boolean | null;
             q2_active_thoughts?: boolean | null;
             q3_method?: boolean | null;
@@ -2093,6 +2292,24 @@ export interface components {
             q5_plan?: boolean | null;
             q6_behavior?: boolean | null;
             q6a_past_3_months?: boolean | null;
+        };
+        ScreenOutput: {
+            computed_risk: components["schemas"]["RiskLevelEnum"];
+            final_risk: string;
+            readonly id: number;
+            override_reason?: string;
+            override_risk?: components["schemas"]["RiskLevelEnum"] | components["schemas"]["BlankEnum"];
+            q1_wish_dead: boolean;
+            q2_active_thoughts: boolean;
+            q3_method?: boolean | null;
+            q4_intent?: boolean | null;
+            q5_plan?: boolean | null;
+            q6_behavior: boolean;
+            q6a_past_3_months?: boolean | null;
+            rule_version: string;
+            /** Format: date-time */
+            screened_at?: string;
+            screened_by: number;
         };
         SessionStatusApiOutput: {
             authenticated: boolean;
@@ -2156,6 +2373,10 @@ export interface components {
          * @enum {string}
          */
         StageEnum: "delivered" | "seen";
+        SubstanceUseOutput: {
+            label: string;
+            text: string;
+        };
         TeamRef: {
             call_sign: string;
             id: number;
@@ -2208,6 +2429,8 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type AddendumKindEnum = components['schemas']['AddendumKindEnum'];
+export type AddendumOutput = components['schemas']['AddendumOutput'];
 export type AgencyList = components['schemas']['AgencyList'];
 export type AgencyListApiOutput = components['schemas']['AgencyListApiOutput'];
 export type AssignmentInboxApiOutput = components['schemas']['AssignmentInboxApiOutput'];
@@ -2217,17 +2440,22 @@ export type AssignmentStatusApiInputStatusEnum = components['schemas']['Assignme
 export type BlankEnum = components['schemas']['BlankEnum'];
 export type CadIncidentApiOutput = components['schemas']['CadIncidentApiOutput'];
 export type CallComponentInputRequest = components['schemas']['CallComponentInputRequest'];
-export type CodeEnum = components['schemas']['CodeEnum'];
 export type Csrf = components['schemas']['Csrf'];
+export type DispositionCodeEnum = components['schemas']['DispositionCodeEnum'];
+export type DispositionOutput = components['schemas']['DispositionOutput'];
 export type EidoInputRequest = components['schemas']['EidoInputRequest'];
 export type EidoVersionEnum = components['schemas']['EidoVersionEnum'];
 export type EncounterBreakGlassApiInputRequest = components['schemas']['EncounterBreakGlassApiInputRequest'];
 export type EncounterDispositionsApiInputRequest = components['schemas']['EncounterDispositionsApiInputRequest'];
-export type EncounterIvcApiInputOutcomeEnum = components['schemas']['EncounterIvcApiInputOutcomeEnum'];
 export type EncounterIvcApiInputRequest = components['schemas']['EncounterIvcApiInputRequest'];
-export type EncounterListApiInputKindEnum = components['schemas']['EncounterListApiInputKindEnum'];
+export type EncounterKindEnum = components['schemas']['EncounterKindEnum'];
 export type EncounterListApiInputRequest = components['schemas']['EncounterListApiInputRequest'];
+export type EncounterListOutput = components['schemas']['EncounterListOutput'];
 export type EncounterOfficerSectionApiInputRequest = components['schemas']['EncounterOfficerSectionApiInputRequest'];
+export type EncounterOutput = components['schemas']['EncounterOutput'];
+export type EncounterPersonOutput = components['schemas']['EncounterPersonOutput'];
+export type EncounterRowOutput = components['schemas']['EncounterRowOutput'];
+export type EncounterRowPersonOutput = components['schemas']['EncounterRowPersonOutput'];
 export type EncounterSafetyPlansApiInputRequest = components['schemas']['EncounterSafetyPlansApiInputRequest'];
 export type Error = components['schemas']['Error'];
 export type EventsResyncApiOutput = components['schemas']['EventsResyncApiOutput'];
@@ -2245,6 +2473,8 @@ export type IncidentReassignApiInputRequest = components['schemas']['IncidentRea
 export type IncidentRecommendationsApiOutput = components['schemas']['IncidentRecommendationsApiOutput'];
 export type IncidentTriageApiInputOutcomeEnum = components['schemas']['IncidentTriageApiInputOutcomeEnum'];
 export type IncidentTriageApiInputRequest = components['schemas']['IncidentTriageApiInputRequest'];
+export type IvcOutcomeEnum = components['schemas']['IvcOutcomeEnum'];
+export type IvcOutput = components['schemas']['IvcOutput'];
 export type LocationComponentInputRequest = components['schemas']['LocationComponentInputRequest'];
 export type LoginApiInputRequest = components['schemas']['LoginApiInputRequest'];
 export type LoginStatus = components['schemas']['LoginStatus'];
@@ -2261,13 +2491,15 @@ export type MfaStatus = components['schemas']['MfaStatus'];
 export type MfaVerifyApiInputRequest = components['schemas']['MfaVerifyApiInputRequest'];
 export type MySessionsApiOutput = components['schemas']['MySessionsApiOutput'];
 export type NotServedReasonEnum = components['schemas']['NotServedReasonEnum'];
-export type NoteAddendaApiInputKindEnum = components['schemas']['NoteAddendaApiInputKindEnum'];
 export type NoteAddendaApiInputRequest = components['schemas']['NoteAddendaApiInputRequest'];
 export type NoteCreateInputRequest = components['schemas']['NoteCreateInputRequest'];
+export type NoteOutput = components['schemas']['NoteOutput'];
+export type NoteOutputStatusEnum = components['schemas']['NoteOutputStatusEnum'];
 export type NoteSignApiInputRequest = components['schemas']['NoteSignApiInputRequest'];
 export type NotesComponentInputRequest = components['schemas']['NotesComponentInputRequest'];
+export type NullEnum = components['schemas']['NullEnum'];
+export type OfficerSectionOutput = components['schemas']['OfficerSectionOutput'];
 export type OnDutyTeam = components['schemas']['OnDutyTeam'];
-export type OverrideRiskEnum = components['schemas']['OverrideRiskEnum'];
 export type PaginatedIncidentOutputList = components['schemas']['PaginatedIncidentOutputList'];
 export type PaginatedReminderListApiOutputList = components['schemas']['PaginatedReminderListApiOutputList'];
 export type PaginatedShiftOutputList = components['schemas']['PaginatedShiftOutputList'];
@@ -2283,6 +2515,7 @@ export type PersonMergeApiInputRequest = components['schemas']['PersonMergeApiIn
 export type PersonOutput = components['schemas']['PersonOutput'];
 export type PersonSearch = components['schemas']['PersonSearch'];
 export type PoliceActionEnum = components['schemas']['PoliceActionEnum'];
+export type PromptsEnum = components['schemas']['PromptsEnum'];
 export type PushSubscriptionApiInputKeysRequest = components['schemas']['PushSubscriptionApiInputKeysRequest'];
 export type PushSubscriptionApiInputRequest = components['schemas']['PushSubscriptionApiInputRequest'];
 export type PushSubscriptionApiOutput = components['schemas']['PushSubscriptionApiOutput'];
@@ -2295,8 +2528,12 @@ export type ReferralStatusApiInputRequest = components['schemas']['ReferralStatu
 export type ReferralStatusApiInputStatusEnum = components['schemas']['ReferralStatusApiInputStatusEnum'];
 export type ReminderListApiOutput = components['schemas']['ReminderListApiOutput'];
 export type RevokeResult = components['schemas']['RevokeResult'];
+export type RiskLevelEnum = components['schemas']['RiskLevelEnum'];
 export type RoleEnum = components['schemas']['RoleEnum'];
+export type SafetyPlanOutput = components['schemas']['SafetyPlanOutput'];
+export type ScreenInputOverrideRiskEnum = components['schemas']['ScreenInputOverrideRiskEnum'];
 export type ScreenInputRequest = components['schemas']['ScreenInputRequest'];
+export type ScreenOutput = components['schemas']['ScreenOutput'];
 export type SessionStatusApiOutput = components['schemas']['SessionStatusApiOutput'];
 export type SessionUnlockApiInputRequest = components['schemas']['SessionUnlockApiInputRequest'];
 export type SessionUserOutput = components['schemas']['SessionUserOutput'];
@@ -2305,6 +2542,7 @@ export type ShiftInputRequest = components['schemas']['ShiftInputRequest'];
 export type ShiftOutput = components['schemas']['ShiftOutput'];
 export type SourceEnum = components['schemas']['SourceEnum'];
 export type StageEnum = components['schemas']['StageEnum'];
+export type SubstanceUseOutput = components['schemas']['SubstanceUseOutput'];
 export type TeamRef = components['schemas']['TeamRef'];
 export type TeamRefOutput = components['schemas']['TeamRefOutput'];
 export type TransportEnum = components['schemas']['TransportEnum'];
@@ -3977,9 +4215,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EncounterListOutput"];
                 };
             };
             /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
@@ -4032,9 +4268,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EncounterOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -4118,9 +4352,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EncounterOutput"];
                 };
             };
             /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
@@ -4184,9 +4416,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EncounterOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -4370,9 +4600,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EncounterOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -4463,9 +4691,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EncounterOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -4556,9 +4782,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NoteOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -4649,9 +4873,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EncounterOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -4742,9 +4964,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EncounterOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -4835,9 +5055,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["EncounterOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -4983,9 +5201,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NoteOutput"];
                 };
             };
             /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
@@ -5049,9 +5265,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NoteOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -5142,9 +5356,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NoteOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -5231,9 +5443,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NoteOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -5324,9 +5534,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NoteOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */

@@ -1,3 +1,4 @@
+import type { EncounterOutput, EncounterRowOutput, NoteOutput, OfficerSectionOutput, ScreenOutput } from "../generated/api";
 import { api } from "./api";
 
 /** Typed reads of the clinical and referrals APIs used by the encounter and follow-up screens. */
@@ -17,70 +18,13 @@ export interface Agency {
   phone: string;
 }
 
-export interface ServerScreen {
-  id: string;
-  computed_risk: string;
-  final_risk: string;
-  screened_at: string;
-  [q: string]: unknown;
-}
-
-export interface ServerOfficerSection {
-  revision: number;
-  police_action: string;
-  use_of_force: boolean;
-  use_of_force_description: string;
-  subject_injured: boolean;
-  officer_injured: boolean;
-  injuries_description: string;
-  transport: string;
-  transport_destination: string;
-  ivc_custody: boolean;
-  [k: string]: unknown;
-}
-
-export interface ServerEncounter {
-  id: string;
-  revision: number;
-  kind?: string;
-  incident_id?: number | null;
-  team?: string | null;
-  team_id?: number | null;
-  clinician_id?: number | null;
-  officer_id?: number | null;
-  started_at?: string;
-  closed_at?: string | null;
-  person?: { id: string; first_name: string; last_name: string; date_of_birth: string | null } | null;
-  high_risk?: boolean;
-  risk_level?: string | null;
-  prompts?: string[];
-  screens?: ServerScreen[];
-  dispositions?: { code: string; code_label: string }[];
-  officer_section?: ServerOfficerSection | null;
-  notes?: {
-    id: string;
-    format: string;
-    status: string;
-    revision: number;
-    author: number;
-    signed_at: string | null;
-    sections?: Record<string, string>;
-    safety_precautions?: Record<string, boolean>;
-  }[];
-  ivc?: Record<string, unknown> | null;
-}
-
-export interface EncounterRow {
-  id: string;
-  revision: number;
-  kind?: string;
-  team?: string | null;
-  started_at?: string;
-  closed_at?: string | null;
-  person?: { id: string; name: string };
-  high_risk?: boolean;
-  risk_level?: string | null;
-}
+// Payloads of the clinical API: generated from its OpenAPI schema (make contracts). Keys beyond `id`
+// and `revision` are optional: the server sends each only to roles that may see it.
+export type ServerScreen = ScreenOutput;
+export type ServerOfficerSection = OfficerSectionOutput;
+export type ServerEncounter = EncounterOutput;
+export type ServerNote = NoteOutput;
+export type EncounterRow = EncounterRowOutput;
 
 export interface FollowUp {
   id: number;

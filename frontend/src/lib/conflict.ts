@@ -1,3 +1,4 @@
+import type { NoteOutput } from "../generated/api";
 import type { OutboxItem } from "./db";
 import { FORMAT_SECTIONS, type EncounterDraft, type NoteContent } from "./drafts";
 
@@ -10,15 +11,8 @@ import { FORMAT_SECTIONS, type EncounterDraft, type NoteContent } from "./drafts
  * Either way the rejected items of that note are removed from the outbox.
  */
 
-export interface ServerNote {
-  id: string;
-  status: string;
-  revision: number;
-  format?: string;
-  sections?: Record<string, string>;
-  safety_precautions?: Record<string, boolean>;
-  updated_at?: string;
-}
+/** The note in a 409's `current` (the server's note_data: generated NoteOutput). */
+export type ServerNote = NoteOutput;
 
 export interface NoteConflict {
   /** The rejected outbox items of this note (the 409 and anything rejected after it for the note). */

@@ -21,7 +21,28 @@ function server(note: Partial<NonNullable<ServerEncounter["notes"]>[number]> | n
   return {
     id: E,
     revision: 1,
-    notes: note ? [{ id: NOTE, format: "soap", status: "draft", revision: 1, author: 7, signed_at: null, sections: {}, safety_precautions: {}, ...note }] : [],
+    notes: note
+      ? [
+          {
+            id: NOTE,
+            encounter_id: E,
+            format: "soap",
+            status: "draft",
+            revision: 1,
+            author: 7,
+            created_at: "2026-01-05T15:00:00Z",
+            updated_at: "2026-01-05T15:00:00Z",
+            signed_by: null,
+            signed_at: null,
+            content_hash: "",
+            cosigned_by: null,
+            cosigned_at: null,
+            sections: {},
+            safety_precautions: {},
+            ...note,
+          },
+        ]
+      : [],
     dispositions: [],
     ...extra,
   };
@@ -68,7 +89,7 @@ describe("reconcile", () => {
   it("refused referrals, screens and dispositions are sent again next time; recorded dispositions are not", () => {
     const d = sent({});
     d.queued = { ...d.queued, referrals: ["r-1", "r-2"], cssrs: "x", dispositions: ["arrest", "citation"] };
-    const r = reconcile(d, server({}, { dispositions: [{ code: "arrest", code_label: "Arrest" }] }), [
+    const r = reconcile(d, server({}, { dispositions: [{ id: 1, code: "arrest", code_label: "Arrest" }] }), [
       rejected(`/api/v1/encounters/${E}/referrals/`, { id: "r-2" }),
       rejected(`/api/v1/clinical/encounters/${E}/screens/`, {}),
     ]);
@@ -91,8 +112,26 @@ describe("draftFromServer", () => {
         kind: "incident",
         incident_id: 4,
         person: { id: "p", first_name: "A", last_name: "B", date_of_birth: null },
-        screens: [{ id: "s", computed_risk: "low", final_risk: "low", screened_at: "", q1_wish_dead: true, q2_active_thoughts: false, q3_method: null, q4_intent: null, q5_plan: null, q6_behavior: false, q6a_past_3_months: null, override_risk: "", override_reason: "" }],
-        dispositions: [{ code: "arrest", code_label: "Arrest" }],
+        screens: [
+          {
+            id: 1,
+            computed_risk: "low",
+            final_risk: "low",
+            rule_version: "cssrs-screen-2026.1",
+            screened_by: 7,
+            screened_at: "",
+            q1_wish_dead: true,
+            q2_active_thoughts: false,
+            q3_method: null,
+            q4_intent: null,
+            q5_plan: null,
+            q6_behavior: false,
+            q6a_past_3_months: null,
+            override_risk: "",
+            override_reason: "",
+          },
+        ],
+        dispositions: [{ id: 1, code: "arrest", code_label: "Arrest" }],
       },
     );
     const d = draftFromServer(s, 7, uuid);

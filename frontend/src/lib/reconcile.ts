@@ -61,7 +61,7 @@ export function reconcile(
       next = { ...next, note: theirs };
       q.note = { ...theirs, revision: note.revision };
     } else {
-      conflict = { id: note.id, status: note.status, revision: note.revision, sections: theirs.sections, safety_precautions: theirs.safety_precautions };
+      conflict = { ...note, sections: theirs.sections, safety_precautions: theirs.safety_precautions };
     }
     if (!conflict) q.signed = signed;
     if (signed) next = { ...next, sign_requested: true };
