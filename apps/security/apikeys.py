@@ -35,15 +35,15 @@ def apikey_create(
 ) -> IssuedKey:
     with transaction.atomic():
         key, secret = ApiKey.generate(name=name, user=user, scopes=scopes, requires_signature=requires_signature)
-    record(
-        Kind.APIKEY_CREATED,
-        request=request,
-        user=by if by is not None and getattr(by, "pk", None) else None,
-        api_key=key.prefix,
-        service_user=user.username,
-        scopes=key.scopes,
-        requires_signature=requires_signature,
-    )
+        record(
+            Kind.APIKEY_CREATED,
+            request=request,
+            user=by if by is not None and getattr(by, "pk", None) else None,
+            api_key=key.prefix,
+            service_user=user.username,
+            scopes=key.scopes,
+            requires_signature=requires_signature,
+        )
     return IssuedKey(key=key, secret=secret, signing_secret=key.signing_secret)
 
 
@@ -55,16 +55,17 @@ def apikey_rotate(*, key: ApiKey, grace_seconds: int | None = None, by: Any = No
     with transaction.atomic():
         locked = ApiKey.objects.select_for_update().get(pk=key.pk)
         secret = locked.rotate(grace_seconds=grace)
-    record(
-        Kind.APIKEY_ROTATED,
-        request=request,
-        user=by if by is not None and getattr(by, "pk", None) else None,
-        api_key=locked.prefix,
-        grace_seconds=grace,
-    )
+        record(
+            Kind.APIKEY_ROTATED,
+            request=request,
+            user=by if by is not None and getattr(by, "pk", None) else None,
+            api_key=locked.prefix,
+            grace_seconds=grace,
+        )
     return IssuedKey(key=locked, secret=secret, signing_secret=locked.signing_secret)
 
 
+@transaction.atomic
 def apikey_revoke(*, key: ApiKey, by: Any = None, request: Any = None) -> bool:
     """Stop the key (current and previous secret) at once. False if it was already revoked."""
     updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
