@@ -22,6 +22,7 @@ from apps.shifts.models import Shift
 from apps.shifts.selectors import TeamStatus, teams_on_duty
 from apps.shifts.services import MemberSpec, shift_create
 from apps.teams.models import Team, TeamMembership
+from apps.teams.services import MembershipSpec, team_save
 
 DEMO_PASSWORD = "coresponse-demo"
 
@@ -94,9 +95,17 @@ class Command(BaseCommand):
     def _teams(self, people: dict[str, User]) -> dict[str, Team]:
         teams = {}
         for call_sign, clinician, officer in TEAMS:
-            team, _ = Team.objects.get_or_create(call_sign=call_sign, defaults={"name": f"Co-response {call_sign}"})
+            # Through the teams service (audited, team.* events), and only when someone is missing.
+            team = Team.objects.filter(call_sign=call_sign).first() or Team(
+                call_sign=call_sign, name=f"Co-response {call_sign}"
+            )
+            existing = [] if team.pk is None else list(TeamMembership.objects.filter(team=team).select_related("user"))
+            specs = [MembershipSpec(user=m.user, role=m.role) for m in existing]
             for username, role in ((clinician, "clinician"), (officer, "officer")):
-                TeamMembership.objects.get_or_create(team=team, user=people[username], defaults={"role": role})
+                if all(m.user.pk != people[username].pk for m in specs):
+                    specs.append(MembershipSpec(user=people[username], role=role))
+            if team.pk is None or len(specs) > len(existing):
+                team = team_save(team=team, memberships=specs)
             teams[call_sign] = team
         return teams
 
