@@ -16,6 +16,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from channels_redis.core import RedisChannelLayer
+
 log = logging.getLogger(__name__)
 
 # Same script as channels_redis.core.RedisChannelLayer.group_send: ARGV = messages, capacities,
@@ -37,10 +39,6 @@ return over_capacity
 
 
 def _batchable(layer: Any) -> bool:
-    try:
-        from channels_redis.core import RedisChannelLayer
-    except ImportError:  # pragma: no cover - channels-redis is a dependency
-        return False
     return isinstance(layer, RedisChannelLayer) and layer.ring_size == 1
 
 
