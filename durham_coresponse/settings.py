@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.reminders",
     "apps.security",
     "apps.demo",
+    "apps.notifications",
 ]
 
 MIDDLEWARE = [
@@ -508,4 +509,52 @@ CELERY_BEAT_SCHEDULE["security-sessions-sweep"] = {
     "task": "security.sessions_sweep",
     "schedule": 60.0,
     "options": {"expires": 55},
+}
+
+# --- SMS and voice escalation (apps.notifications; docs/notifications.md) -------------------------
+# The telephony provider (Twilio). With no account, token and sender, the SMS and voice stages are
+# skipped (escalation ends with Web Push and the dispatcher alert) and the admin says so.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")  # E.164; calls always come from it
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")  # texts use it when set
+# Only for tests: send the REST calls to a local fake of Twilio instead of https://api.twilio.com.
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "")
+TWILIO_TIMEOUT_SECONDS = env_float("TWILIO_TIMEOUT_SECONDS", 15.0)
+# The exact public address Twilio calls (scheme, host, port): webhook signatures are computed over
+# it, so behind a TLS-terminating proxy it cannot be rebuilt from the request (PITFALLS.md).
+NOTIFICATIONS_PUBLIC_BASE_URL = (
+    os.environ.get("NOTIFICATIONS_PUBLIC_BASE_URL") or os.environ.get("PUBLIC_BASE_URL", "")
+).rstrip("/")
+# Seconds after the offer: a text to the team's members if no device has seen it, then a call.
+NOTIFICATIONS_SMS_AFTER_SECONDS = env_float("NOTIFICATIONS_SMS_AFTER_SECONDS", 40.0)
+NOTIFICATIONS_VOICE_AFTER_SECONDS = env_float("NOTIFICATIONS_VOICE_AFTER_SECONDS", 90.0)
+# Cost guards: texts + calls per offer, and across the whole installation per rolling hour.
+NOTIFICATIONS_MAX_PER_OFFER = int(os.environ.get("NOTIFICATIONS_MAX_PER_OFFER", "6"))
+NOTIFICATIONS_MAX_PER_HOUR = int(os.environ.get("NOTIFICATIONS_MAX_PER_HOUR", "200"))
+# Transient provider errors (5xx, 429, timeouts) are retried with this back-off (doubling), at most
+# MAX_ATTEMPTS times; a row stuck in "sending" longer than SENDING_TIMEOUT is reconciled and retried.
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_float("NOTIFICATIONS_RETRY_BASE_SECONDS", 5.0)
+NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "4"))
+NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_float("NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", 60.0)
+NOTIFICATIONS_SWEEP_SECONDS = env_float("NOTIFICATIONS_SWEEP_SECONDS", 5.0)
+NOTIFICATIONS_BATCH_SIZE = int(os.environ.get("NOTIFICATIONS_BATCH_SIZE", "50"))  # rows claimed at a time
+# Only offers this recent get telephone stages (older ones are the dispatcher's already).
+NOTIFICATIONS_LOOKBACK_MINUTES = env_float("NOTIFICATIONS_LOOKBACK_MINUTES", 10.0)
+# A reply "1"/"2" counts for the newest text or call sent to that person within this window.
+NOTIFICATIONS_REPLY_WINDOW_MINUTES = env_float("NOTIFICATIONS_REPLY_WINDOW_MINUTES", 30.0)
+# The reason recorded when someone declines by text or keypad (the app asks for details later).
+NOTIFICATIONS_DECLINE_REASON = os.environ.get("NOTIFICATIONS_DECLINE_REASON", "Declined by phone reply")
+# Numbers typed without a country code are read in this region.
+NOTIFICATIONS_DEFAULT_REGION = os.environ.get("NOTIFICATIONS_DEFAULT_REGION", "US")
+# Verification codes: lifetime, wrong tries per code, codes texted per person per hour.
+NOTIFICATIONS_VERIFY_CODE_TTL_SECONDS = int(os.environ.get("NOTIFICATIONS_VERIFY_CODE_TTL_SECONDS", "600"))
+NOTIFICATIONS_VERIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_VERIFY_MAX_ATTEMPTS", "5"))
+NOTIFICATIONS_VERIFY_MAX_PER_HOUR = int(os.environ.get("NOTIFICATIONS_VERIFY_MAX_PER_HOUR", "5"))
+# Webhooks from the provider, per client address (apps.security.throttles' counters).
+NOTIFICATIONS_WEBHOOK_RATE = os.environ.get("NOTIFICATIONS_WEBHOOK_RATE", "300/min")
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "notifications.sweep",
+    "schedule": NOTIFICATIONS_SWEEP_SECONDS,
+    "options": {"expires": NOTIFICATIONS_SWEEP_SECONDS * 2},
 }

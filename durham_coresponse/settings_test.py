@@ -26,3 +26,8 @@ SECURITY_RATE_WRITE = "100000/min"
 # Static files (admin, Swagger UI from the sidecar) from the apps' folders, as in development: tests
 # run with DEBUG off and no collectstatic.
 WHITENOISE_USE_FINDERS = True
+
+# --- SMS and voice: no provider unless a test configures its local fake; webhooks unthrottled ---
+TWILIO_ACCOUNT_SID = TWILIO_AUTH_TOKEN = TWILIO_FROM_NUMBER = TWILIO_MESSAGING_SERVICE_SID = ""
+TWILIO_API_BASE_URL = ""
+NOTIFICATIONS_WEBHOOK_RATE = "100000/min"

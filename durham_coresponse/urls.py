@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("apps.clinical.urls")),
     path("", include("apps.referrals.urls")),
     path("", include("apps.reminders.urls")),
+    path("", include("apps.notifications.urls")),
 ]
 
 urlpatterns = [
@@ -29,8 +30,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", metadata_class=None), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("", include("apps.shifts.calendar_urls")),
+    # Signed form posts from the telephony provider, answered with TwiML (apps.notifications.webhooks).
+    path("webhooks/", include("apps.notifications.webhook_urls")),
     # Everything else is a route of the single-page app (served from frontend/dist).
-    re_path(r"^(?!api/|admin/|static/|ws/).*$", spa_index, name="spa"),
+    re_path(r"^(?!api/|admin/|static/|ws/|webhooks/).*$", spa_index, name="spa"),
 ]
 
 # A URL no route matches: JSON under /api/ (the API error shape), the usual page elsewhere.

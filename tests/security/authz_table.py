@@ -156,6 +156,19 @@ ROWS: dict[tuple[str, str], Row] = {
     ),
     ("DELETE", P + "push/subscriptions/"): Row(allow(204, *EVERYONE), body=lambda w: {"device": str(uuid.uuid4())}),
     ("GET", P + "push/vapid-public-key/"): Row(allow(200, *EVERYONE)),
+    # --- SMS and voice (apps.notifications) ---------------------------------------------------------
+    # One's own number only (no id in the path). The matrix's server has no telephony provider: asking
+    # for a code is 503 (nothing kept), confirming without a code waiting is 409.
+    ("GET", P + "me/phone/"): Row(allow(200, *EVERYONE)),
+    ("POST", P + "me/phone/"): Row(allow(503, *EVERYONE), body=lambda w: {"number": "+19195550142"}),
+    ("DELETE", P + "me/phone/"): Row(allow(204, *EVERYONE)),
+    ("POST", P + "me/phone/confirm/"): Row(allow(409, *EVERYONE), body=lambda w: {"code": "123456"}),
+    # Twilio's webhooks: POST only, signed (the signature is the credential; tested in
+    # apps/notifications/tests/test_replies.py). Any other method is 405 for everyone.
+    ("GET", "/webhooks/twilio/sms/"): Row(same(405)),
+    ("GET", "/webhooks/twilio/status/{notification_token}/"): Row(same(405)),
+    ("GET", "/webhooks/twilio/voice/{notification_token}/"): Row(same(405)),
+    ("GET", "/webhooks/twilio/voice/{notification_token}/gather/"): Row(same(405)),
     # --- incidents and assignments ------------------------------------------------------------------
     ("GET", P + "incidents/"): Row(allow(200, *EVERYONE)),
     ("POST", P + "incidents/"): Row(
@@ -346,7 +359,7 @@ _SUP_ADMIN = frozenset({"supervisor", "admin"})
 _ADMIN = frozenset({"admin"})
 _SUPERVISORS = frozenset({"supervisor", "clinical_supervisor"})
 # Audit trails: nobody changes or deletes a row, not even through the admin (DOMAIN.md §6; issue 8 item 7).
-APPEND_ONLY = frozenset({"clinical.accesslog", "security.securityevent"})
+APPEND_ONLY = frozenset({"clinical.accesslog", "notifications.inbound", "security.securityevent"})
 
 
 def _first(label: str) -> Callable[[World], Any]:
@@ -417,6 +430,34 @@ def _push_subscription(w: World) -> Any:
     )
 
 
+def _phone_number(w: World) -> Any:
+    from apps.notifications.models import PhoneNumber
+
+    return PhoneNumber.objects.create(user=w.users["officer"], number="+19195550101")
+
+
+def _notification(w: World) -> Any:
+    from django.utils import timezone
+
+    from apps.notifications.models import Notification
+
+    now = timezone.now()
+    return Notification.objects.create(
+        subject="assignment:1", event_uid=uuid.uuid4(), user=w.users["officer"], channel="sms", due_at=now,
+        next_attempt_at=now, ref="ACDE",
+    )  # fmt: skip
+
+
+def _inbound(w: World) -> Any:
+    from django.utils import timezone
+
+    from apps.notifications.models import Inbound
+
+    return Inbound.objects.create(
+        received_at=timezone.now(), channel="sms", dedupe_key="sms:SMmatrix", command="help", outcome="help"
+    )
+
+
 def _lockout(_w: World) -> Any:
     from apps.security.models import Lockout
 
@@ -451,6 +492,9 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "realtime.escalation": AdminModel(_escalation),
     "realtime.event": AdminModel(_first("realtime.event")),
     "realtime.pushsubscription": AdminModel(_push_subscription),
+    "notifications.inbound": AdminModel(_inbound, _SUP_ADMIN),  # the audit of replies: append-only
+    "notifications.notification": AdminModel(_notification, _SUP_ADMIN),
+    "notifications.phonenumber": AdminModel(_phone_number, *[_SUP_ADMIN] * 4),
     "referrals.agency": AdminModel(_world_id("referrals.agency", "agency_id"), *[_ALL_STAFF] * 4),
     "referrals.followup": AdminModel(_world_id("referrals.followup", "followup_id"), _ALL_STAFF, change=_ALL_STAFF),
     "reminders.reminder": AdminModel(_first("reminders.reminder")),

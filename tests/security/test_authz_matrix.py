@@ -189,6 +189,7 @@ def _url(world: World, template: str, row: Row) -> str:
             "object_id": "999999",
             "url": "no-such-page/",
             "id": str(world.users["officer"].pk),
+            "notification_token": "00000000-0000-4000-8000-000000000001",
         }
         return fixed[name]
 

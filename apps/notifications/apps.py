@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "apps.notifications"
+    label = "notifications"
+    verbose_name = "SMS and voice notifications"
+
+    def ready(self) -> None:
+        from apps.realtime.selectors import register_delivery_board_extension
+
+        from .selectors import board_extend
+
+        register_delivery_board_extension(board_extend)
