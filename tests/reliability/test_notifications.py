@@ -4,6 +4,7 @@ one text; a worker killed after the provider accepted a text does not send a sec
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections import Counter
@@ -39,7 +40,7 @@ def fake() -> Iterator[FakeTwilio]:
         yield server
 
 
-def env(fake: FakeTwilio, **extra: str) -> dict[str, str]:
+def env(fake: FakeTwilio, **extra: str) -> dict[str, Any]:
     return {
         **worker_env(fake, PUBLIC),
         "NOTIFICATIONS_SMS_AFTER_SECONDS": "0",  # due at once: the offers below are fresh
@@ -63,8 +64,8 @@ def make_offers(count: int, dispatcher: User, make_user: Any, *, phones_per_team
             numbers.append(number)
         shift_create(
             team=team,
-            starts_at=now - timezone.timedelta(hours=1),
-            ends_at=now + timezone.timedelta(hours=8),
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=8),
             members=[MemberSpec(members[0], "clinician"), MemberSpec(members[1], "officer")],
         )
         incident = incident_create(by=dispatcher, values={"call_type_code": "SUICTHRT", "priority": 7})
@@ -103,7 +104,8 @@ def test_two_real_workers_sweeping_at_once_text_each_member_once(
     assert sent == Counter({n: 1 for n in numbers})
     assert len({m.sid for m in fake.messages()}) == 20
     assert set(Notification.objects.values_list("provider_sid", flat=True)) == {m.sid for m in fake.messages()}
-    sent_by = [sum(int(n) for n in re.findall(r"notifications sweep: {[^}]*'sent': (\d+)", w.output())) for w in workers]
+    sweep_line = re.compile(r"notifications sweep: {[^}]*'sent': (\d+)")
+    sent_by = [sum(int(n) for n in sweep_line.findall(w.output())) for w in workers]
     assert sum(sent_by) == 20 and all(sent_by), f"both workers should have sent: {sent_by}"
 
 

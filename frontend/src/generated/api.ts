@@ -970,6 +970,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/phone/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description GET the number; POST ``{number}`` texts a code to it (it replaces the current one once
+         *     confirmed); DELETE removes it (no more texts or calls).
+         */
+        get: operations["v1_me_phone_retrieve"];
+        put?: never;
+        /**
+         * @description GET the number; POST ``{number}`` texts a code to it (it replaces the current one once
+         *     confirmed); DELETE removes it (no more texts or calls).
+         */
+        post: operations["v1_me_phone_create"];
+        /**
+         * @description GET the number; POST ``{number}`` texts a code to it (it replaces the current one once
+         *     confirmed); DELETE removes it (no more texts or calls).
+         */
+        delete: operations["v1_me_phone_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/phone/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description POST ``{code}``: the 6 digits texted to the pending number. */
+        post: operations["v1_me_phone_confirm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/push/subscriptions/": {
         parameters: {
             query?: never;
@@ -1805,6 +1850,13 @@ export interface components {
         MfaVerifyApiInputRequest: {
             code: string;
         };
+        MyPhoneApiInputRequest: {
+            /** @description Any common notation; +country for abroad. */
+            number: string;
+        };
+        MyPhoneConfirmApiInputRequest: {
+            code: string;
+        };
         MySessionsApiOutput: {
             /** Format: date-time */
             created_at: string;
@@ -2118,6 +2170,21 @@ export interface components {
         };
         PersonSearch: {
             results: components["schemas"]["PersonMatchOutput"][];
+        };
+        PhoneOutput: {
+            /** @description E.164, the number texts and calls go to. */
+            number: string | null;
+            /** Format: date-time */
+            pending_expires_at: string | null;
+            /** @description A new number waiting for its code. */
+            pending_number: string | null;
+            /** @description False: this server cannot send texts at all. */
+            sms_configured: boolean;
+            /** @description The person texted STOP: no texts until START. */
+            sms_opted_out: boolean;
+            verified: boolean;
+            /** Format: date-time */
+            verified_at: string | null;
         };
         /**
          * @description * `none` - None
@@ -2489,6 +2556,8 @@ export type MfaEnrolled = components['schemas']['MfaEnrolled'];
 export type MfaRecoveryCodesApiInputRequest = components['schemas']['MfaRecoveryCodesApiInputRequest'];
 export type MfaStatus = components['schemas']['MfaStatus'];
 export type MfaVerifyApiInputRequest = components['schemas']['MfaVerifyApiInputRequest'];
+export type MyPhoneApiInputRequest = components['schemas']['MyPhoneApiInputRequest'];
+export type MyPhoneConfirmApiInputRequest = components['schemas']['MyPhoneConfirmApiInputRequest'];
 export type MySessionsApiOutput = components['schemas']['MySessionsApiOutput'];
 export type NotServedReasonEnum = components['schemas']['NotServedReasonEnum'];
 export type NoteAddendaApiInputRequest = components['schemas']['NoteAddendaApiInputRequest'];
@@ -2514,6 +2583,7 @@ export type PersonMatchOutput = components['schemas']['PersonMatchOutput'];
 export type PersonMergeApiInputRequest = components['schemas']['PersonMergeApiInputRequest'];
 export type PersonOutput = components['schemas']['PersonOutput'];
 export type PersonSearch = components['schemas']['PersonSearch'];
+export type PhoneOutput = components['schemas']['PhoneOutput'];
 export type PoliceActionEnum = components['schemas']['PoliceActionEnum'];
 export type PromptsEnum = components['schemas']['PromptsEnum'];
 export type PushSubscriptionApiInputKeysRequest = components['schemas']['PushSubscriptionApiInputKeysRequest'];
@@ -7467,6 +7537,323 @@ export interface operations {
             };
             /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_me_phone_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneOutput"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_me_phone_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MyPhoneApiInputRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneOutput"];
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Illegal state change or stale revision; `current` carries the server's state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An `Idempotency-Key` reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The provider could not send the text just now. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Texts are not configured on this server. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_me_phone_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Illegal state change or stale revision; `current` carries the server's state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An `Idempotency-Key` reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_me_phone_confirm_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MyPhoneConfirmApiInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneOutput"];
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Illegal state change or stale revision; `current` carries the server's state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An `Idempotency-Key` reused with a different request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
