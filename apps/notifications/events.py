@@ -1,36 +1,35 @@
-"""Events this app emits (the event registry of issue 19 reads them from here).
+"""Events of the telephone stages (apps.realtime.registry).
 
 ``notification.stage`` goes to the dispatchers' board whenever a telephone stage of an offer changes
-for one member: planned, sent, delivered / answered, replied, skipped (why), failed. Ids, channel and
-statuses only: never a phone number, never the text.
+for one member: sent, delivered / answered, replied, skipped (why), failed, cancelled. Ids, channel
+and statuses only: never a phone number, never the text.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from apps.realtime.registry import DATETIME, INTEGER, STRING, UUID, EventType, enum, nullable, obj
 
 STAGE_EVENT = "notification.stage"
 
-_ISO = {"type": ["string", "null"]}
+NOTIFICATION_STAGE = EventType(
+    STAGE_EVENT,
+    "A member's SMS or call stage of an offer changed (sent, delivered, answered, replied, skipped); to dispatchers.",
+    obj(
+        {
+            "subject": STRING,
+            "event_id": UUID,
+            "user_id": INTEGER,
+            "channel": enum("sms", "voice"),
+            "status": enum("scheduled", "sending", "sent", "skipped", "cancelled", "failed"),
+            "provider_status": STRING,
+            "sent_at": nullable(DATETIME),
+            "delivered_at": nullable(DATETIME),
+            "answered_at": nullable(DATETIME),
+            "replied_at": nullable(DATETIME),
+            "reply": enum("", "accept", "decline"),
+            "detail": STRING,
+        }
+    ),
+)
 
-SCHEMAS: dict[str, dict[str, Any]] = {
-    STAGE_EVENT: {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["subject", "event_id", "user_id", "channel", "status"],
-        "properties": {
-            "subject": {"type": "string"},
-            "event_id": {"type": "string"},
-            "user_id": {"type": "integer"},
-            "channel": {"enum": ["sms", "voice"]},
-            "status": {"enum": ["scheduled", "sending", "sent", "skipped", "cancelled", "failed"]},
-            "provider_status": {"type": "string"},
-            "sent_at": _ISO,
-            "delivered_at": _ISO,
-            "answered_at": _ISO,
-            "replied_at": _ISO,
-            "reply": {"enum": ["", "accept", "decline"]},
-            "detail": {"type": "string"},
-        },
-    },
-}
+EVENTS = (NOTIFICATION_STAGE,)

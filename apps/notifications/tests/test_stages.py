@@ -15,7 +15,7 @@ from apps.notifications.services import notifications_sweep
 from apps.notifications.tests.conftest import CLINICIAN_PHONE, OFFICER_PHONE, at, verify_phone
 from apps.notifications.tests.fake_twilio import FakeTwilio
 from apps.realtime.models import Device
-from apps.realtime.services import receipt_record
+from apps.realtime.receipts import receipt_record
 
 
 def statuses() -> dict[tuple[int, str], str]:
