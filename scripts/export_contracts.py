@@ -166,7 +166,7 @@ def roles_ts() -> str:
 def incidents_ts() -> str:
     from apps.incidents.models import Assignment, Incident
     from apps.incidents.services import FIELD_STATUSES, TRANSITIONS
-    from apps.shifts.selectors import TeamStatus
+    from apps.incidents.selectors import TeamStatus
 
     team_statuses = [v for k, v in vars(TeamStatus).items() if k.isupper()]
     return _module(

@@ -1,7 +1,8 @@
 """HTTP APIs for the PWA and the dispatcher board. Each view parses input, calls one service or
 selector, and shapes the output; field filtering by role happens in the output serializers.
 
-Every write accepts an optional ``Idempotency-Key`` header (handled by apps.core once it exists).
+Every write accepts an optional ``Idempotency-Key`` header (``@idempotent(required=False)``,
+apps/core/idempotency.py).
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import HasRole, request_user
+from apps.accounts.roles import OPERATIONS_ROLES
 from apps.core.fields import AwareDateTimeField
 from apps.core.idempotency import idempotent
 from apps.core.pagination import Pagination
+from apps.shifts.apis import MemberOutput
+from apps.shifts.apis import TeamRefOutput as ShiftTeamRefOutput
 
 from . import access, services
 from .models import Assignment, Incident, TimelineEntry
@@ -30,6 +34,7 @@ from .selectors import (
     incident_get_for_user,
     incident_list,
     incident_recommendations,
+    team_availability,
     viewer_context,
 )
 
@@ -395,6 +400,31 @@ class IncidentRecommendationsApi(APIView):
     def get(self, request: Request, incident_id: int) -> Response:
         recs = incident_recommendations(incident_id=incident_id, user=request_user(request))
         return Response(self.Output(recs, many=True).data)
+
+
+# GET teams/on-duty/ is served here, not by apps.shifts: the status comes from the teams' assignments.
+class OnDutyApi(APIView):
+    """Teams on duty now (or at ``at``), with members and primary status."""
+
+    permission_classes = [HasRole.of(*OPERATIONS_ROLES)]
+
+    class Filters(serializers.Serializer[Any]):
+        at = AwareDateTimeField(required=False)
+
+    @extend_schema_serializer(component_name="OnDutyTeam")  # "Output" alone collides with other apis
+    class Output(serializers.Serializer[Any]):
+        team = ShiftTeamRefOutput()
+        shift_id = serializers.IntegerField(source="shift.id")
+        starts_at = serializers.DateTimeField(source="shift.starts_at")
+        ends_at = serializers.DateTimeField(source="shift.ends_at")
+        status = serializers.CharField()
+        members = MemberOutput(many=True)
+
+    @extend_schema(parameters=[Filters], responses=Output(many=True))
+    def get(self, request: Request) -> Response:
+        filters = self.Filters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return Response(self.Output(team_availability(at=filters.validated_data.get("at")), many=True).data)
 
 
 class IncidentBoardApi(APIView):

@@ -7,15 +7,18 @@ prefetched; the officer's current calls are one query).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import NotFound
-from apps.shifts.selectors import OnDutyTeam, TeamStatus, teams_on_duty
+from apps.shifts.models import Shift, ShiftMember
+from apps.shifts.selectors import teams_on_duty
+from apps.teams.models import Team
 
 from . import access
 from .models import Assignment, Incident, TimelineEntry
@@ -122,9 +125,86 @@ def assignment_inbox(*, user: User) -> list[Assignment]:
     return rows
 
 
+# --- availability: who is free for a call -----------------------------------------------------------
+
+
+class TeamStatus:
+    AVAILABLE = "available"
+    CONDITIONALLY_AVAILABLE = "conditionally_available"
+    NOT_AVAILABLE = "not_available"
+    OFF_DUTY = "off_duty"  # no shift covering the moment (such a team is not listed)
+
+
+# Past the scene: the pair can be redirected after the hand-off.
+CONDITIONAL_ASSIGNMENT_STATUSES = frozenset({Assignment.Status.TRANSPORTING, Assignment.Status.AT_FACILITY})
+
+
+def derive_team_status(active_statuses: list[str]) -> str:
+    """A team's primary status from the statuses of its active assignments (docs/incidents.md).
+
+    No active assignment → available. Every active assignment past the scene (transporting or at
+    the facility) → conditionally available. Otherwise (offered, acknowledged, accepted, en route,
+    on scene) → not available.
+    """
+    if not active_statuses:
+        return TeamStatus.AVAILABLE
+    if all(s in CONDITIONAL_ASSIGNMENT_STATUSES for s in active_statuses):
+        return TeamStatus.CONDITIONALLY_AVAILABLE
+    return TeamStatus.NOT_AVAILABLE
+
+
+@dataclass(frozen=True)
+class TeamAvailability:
+    """An on-duty team (apps.shifts) with what its assignments make of it."""
+
+    team: Team
+    shift: Shift
+    members: list[ShiftMember]
+    status: str
+    assignments: list[Assignment] = field(default_factory=list)  # active ones, newest first
+    last_cleared_at: dt.datetime | None = None
+
+
+def team_availability(
+    *, at: dt.datetime | None = None, team_ids: Collection[int] | None = None
+) -> list[TeamAvailability]:
+    """Teams on duty at ``at`` (default now; shifts' selector), each with its active assignments and
+    derived primary status, by call sign. Four queries whatever the size: shifts with their team,
+    members with their user, the teams' active assignments with their incident, each team's last
+    clear time. ``team_ids`` limits it to those teams (an offer checks one)."""
+    on_duty = teams_on_duty(at=at, team_ids=team_ids)
+    ids = {duty.team.pk for duty in on_duty}
+    active: dict[int, list[Assignment]] = {}
+    last_clear: dict[int, dt.datetime] = {}
+    if ids:
+        for a in (
+            Assignment.objects.filter(team_id__in=ids, status__in=Assignment.ACTIVE)
+            .select_related("incident")
+            .order_by("-offered_at", "-id")
+        ):
+            active.setdefault(a.team_id, []).append(a)
+        last_clear = dict(
+            Assignment.objects.filter(team_id__in=ids, cleared_at__isnull=False)
+            .values("team_id")
+            .annotate(last=Max("cleared_at"))
+            .values_list("team_id", "last")
+        )
+    return [
+        TeamAvailability(
+            team=duty.team,
+            shift=duty.shift,
+            members=duty.members,
+            status=derive_team_status([a.status for a in active.get(duty.team.pk, [])]),
+            assignments=active.get(duty.team.pk, []),
+            last_cleared_at=last_clear.get(duty.team.pk),
+        )
+        for duty in on_duty
+    ]
+
+
 @dataclass(frozen=True)
 class Recommendation:
-    duty: OnDutyTeam
+    duty: TeamAvailability
     current_assignment: Assignment | None
     minutes_since_clear: int | None
 
@@ -141,7 +221,7 @@ def incident_recommendations(*, incident_id: int, user: User) -> list[Recommenda
         raise NotFound("Incident not found.")
     now = timezone.now()
     out = []
-    for duty in teams_on_duty(at=now):
+    for duty in team_availability(at=now):
         since = int((now - duty.last_cleared_at).total_seconds() // 60) if duty.last_cleared_at else None
         out.append(
             Recommendation(

@@ -33,6 +33,7 @@ from apps.teams.models import Team
 
 from . import access
 from .models import Assignment, CallType, Incident, TimelineEntry
+from .selectors import TeamStatus, team_availability
 
 S = Assignment.Status
 IS = Incident.Status
@@ -625,13 +626,11 @@ def _transition(
 
 
 def _offer(*, incident: Incident, team: Team, by: User) -> Assignment:
-    from apps.shifts.selectors import TeamStatus, teams_on_duty
-
     if not incident.is_open:
         raise Conflict("The incident is closed.", current=_assignment_state(incident))
     if not team.is_active:
         raise Invalid("Team is not active.", errors={"team": [f"Team {team.call_sign} is not active."]})
-    duty = next(iter(teams_on_duty(team_ids=[team.pk])), None)
+    duty = next(iter(team_availability(team_ids=[team.pk])), None)
     if duty is None:
         raise Invalid("Team is not on duty.", errors={"team": [f"Team {team.call_sign} is not on duty now."]})
     active = _active_assignment(incident)

@@ -28,4 +28,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("assignments/<int:assignment_id>/status/", apis.AssignmentStatusApi.as_view(), name="assignment-status"),
     path("assignments/<int:assignment_id>/cancel/", apis.AssignmentCancelApi.as_view(), name="assignment-cancel"),
     path("cad/incidents", CadIncidentApi.as_view(), name="cad-incidents"),
+    # Teams on duty with their status (free for a call or not): a question about assignments.
+    path("teams/on-duty/", apis.OnDutyApi.as_view(), name="teams-on-duty"),
 ]

@@ -13,14 +13,14 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.accounts.permissions import HasRole, request_user
-from apps.accounts.roles import ALL_ROLES, OPERATIONS_ROLES, Role
+from apps.accounts.roles import ALL_ROLES, Role
 from apps.core.fields import AwareDateTimeField
 from apps.core.pagination import Pagination
 from apps.core.timefmt import local_day_bounds, local_today
 from apps.teams.models import Team
 
 from .models import Shift
-from .selectors import shifts_in_range, teams_on_duty
+from .selectors import shifts_in_range
 from .services import MemberSpec, shift_create, shift_delete, shift_update
 
 MAX_RANGE_DAYS = 92
@@ -154,28 +154,3 @@ class ShiftDetailApi(APIView):
     def delete(self, request: Request, shift_id: int) -> Response:
         shift_delete(shift=get_object_or_404(Shift, pk=shift_id), by=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class OnDutyApi(APIView):
-    """Teams on duty now (or at ``at``), with members and primary status."""
-
-    permission_classes = [HasRole.of(*OPERATIONS_ROLES)]
-
-    class Filters(serializers.Serializer[Any]):
-        at = AwareDateTimeField(required=False)
-
-    @extend_schema_serializer(component_name="OnDutyTeam")  # "Output" alone collides with other apis
-    class Output(serializers.Serializer[Any]):
-        team = TeamRefOutput()
-        shift_id = serializers.IntegerField(source="shift.id")
-        starts_at = serializers.DateTimeField(source="shift.starts_at")
-        ends_at = serializers.DateTimeField(source="shift.ends_at")
-        status = serializers.CharField()
-        members = MemberOutput(many=True)
-
-    @extend_schema(parameters=[Filters], responses=Output(many=True))
-    def get(self, request: Request) -> Response:
-        filters = self.Filters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        teams = teams_on_duty(at=filters.validated_data.get("at"))
-        return Response(self.Output(teams, many=True).data)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -16,22 +15,14 @@ from apps.teams.models import Team
 from .models import Shift, ShiftMember
 
 
-class TeamStatus:
-    AVAILABLE = "available"
-    CONDITIONALLY_AVAILABLE = "conditionally_available"
-    NOT_AVAILABLE = "not_available"
-    OFF_DUTY = "off_duty"
-
-
 @dataclass(frozen=True)
 class OnDutyTeam:
+    """A team with a shift covering the moment asked, and that shift's members. Whether it is free
+    for a call is the incidents app's question (``apps.incidents.selectors.team_availability``)."""
+
     team: Team
     shift: Shift
     members: list[ShiftMember]
-    status: str
-    # Active assignments of the team (apps.incidents.models.Assignment), newest first.
-    assignments: list[Any] = field(default_factory=list)
-    last_cleared_at: dt.datetime | None = None
 
 
 def _with_members(qs: QuerySet[Shift]) -> QuerySet[Shift]:
@@ -44,68 +35,18 @@ def shifts_covering(*, at: dt.datetime) -> QuerySet[Shift]:
     return _with_members(Shift.objects.covering(at).filter(team__is_active=True))
 
 
-def derive_team_status(active_statuses: list[str]) -> str:
-    """A team's primary status from the statuses of its active assignments (docs/incidents.md).
-
-    No active assignment → available. Every active assignment past the scene (transporting or at
-    the facility) → conditionally available: the pair can be redirected after the hand-off.
-    Otherwise (offered, acknowledged, accepted, en route, on scene) → not available.
-    """
-    if not active_statuses:
-        return TeamStatus.AVAILABLE
-    if all(s in CONDITIONAL_ASSIGNMENT_STATUSES for s in active_statuses):
-        return TeamStatus.CONDITIONALLY_AVAILABLE
-    return TeamStatus.NOT_AVAILABLE
-
-
-CONDITIONAL_ASSIGNMENT_STATUSES = frozenset({"transporting", "at_facility"})
-
-
 def teams_on_duty(*, at: dt.datetime | None = None, team_ids: Collection[int] | None = None) -> list[OnDutyTeam]:
-    """Teams with a shift covering ``at`` (default now), their members and derived primary status.
+    """Teams with a shift covering ``at`` (default now), with the shift's members, by call sign.
 
-    Four queries whatever the size: shifts with their team, members with their user, the teams'
-    active assignments with their incident, and each team's last clear time. ``team_ids`` limits it
-    to those teams (an offer checks one team; it must not load the whole program on every call).
+    Two queries whatever the size: shifts with their team, members with their user. ``team_ids``
+    limits it to those teams (an offer checks one team; it must not load the whole program).
     """
-    from apps.incidents.models import Assignment
-
     at = at or timezone.now()
     covering = shifts_covering(at=at)
     if team_ids is not None:
         covering = covering.filter(team_id__in=list(team_ids))
     shifts = list(covering.order_by("team__call_sign", "starts_at"))
-    team_ids = {s.team_id for s in shifts}
-    active: dict[int, list[Any]] = {}
-    last_clear: dict[int, dt.datetime] = {}
-    if team_ids:
-        for a in (
-            Assignment.objects.filter(team_id__in=team_ids, status__in=Assignment.ACTIVE)
-            .select_related("incident")
-            .order_by("-offered_at", "-id")
-        ):
-            active.setdefault(a.team_id, []).append(a)
-        last_clear = dict(
-            Assignment.objects.filter(team_id__in=team_ids, cleared_at__isnull=False)
-            .values("team_id")
-            .annotate(last=Max("cleared_at"))
-            .values_list("team_id", "last")
-        )
-    result = []
-    for shift in shifts:
-        members = list(shift.members.all())
-        assignments = active.get(shift.team_id, [])
-        result.append(
-            OnDutyTeam(
-                team=shift.team,
-                shift=shift,
-                members=members,
-                status=derive_team_status([a.status for a in assignments]),
-                assignments=assignments,
-                last_cleared_at=last_clear.get(shift.team_id),
-            )
-        )
-    return result
+    return [OnDutyTeam(team=shift.team, shift=shift, members=list(shift.members.all())) for shift in shifts]
 
 
 def shift_current_for_user(*, user: User, at: dt.datetime | None = None) -> Shift | None:

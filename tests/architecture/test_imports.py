@@ -27,7 +27,6 @@ KNOWN_TWO_WAY: set[frozenset[str]] = {
     frozenset(pair)
     for pair in [
         ("incidents", "realtime"),
-        ("incidents", "shifts"),
     ]
 }
 

@@ -327,14 +327,14 @@ def test_inbox_runs_a_constant_number_of_queries(
 def test_on_duty_status_is_derived_in_constant_queries(
     api: Any, dispatcher: Any, on_shift_a: Any, on_shift_b: Any, django_assert_num_queries: Any
 ) -> None:
-    from apps.shifts.selectors import teams_on_duty
+    from apps.incidents.selectors import team_availability
 
     _populate(10, team_ids=[on_shift_a.team_id])
     with django_assert_num_queries(4):
-        teams = teams_on_duty()
+        teams = team_availability()
     assert {t.team.call_sign: t.status for t in teams} == {"CR-A": "not_available", "CR-B": "available"}
     Assignment.objects.filter(team_id=on_shift_a.team_id).update(status=S.AT_FACILITY)
-    assert {t.team.call_sign: t.status for t in teams_on_duty()}["CR-A"] == "conditionally_available"
+    assert {t.team.call_sign: t.status for t in team_availability()}["CR-A"] == "conditionally_available"
     body = api(dispatcher).get("/api/v1/teams/on-duty/").json()
     assert {r["team"]["call_sign"]: r["status"] for r in body} == {
         "CR-A": "conditionally_available",

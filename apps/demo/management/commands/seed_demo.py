@@ -18,8 +18,8 @@ from apps.accounts.services import user_set_roles
 from apps.core.timefmt import local_datetime, local_range, local_today
 from apps.incidents import services as incident_services
 from apps.incidents.models import Incident
+from apps.incidents.selectors import TeamStatus, team_availability
 from apps.shifts.models import Shift
-from apps.shifts.selectors import TeamStatus, teams_on_duty
 from apps.shifts.services import MemberSpec, shift_create
 from apps.teams.models import Team, TeamMembership
 from apps.teams.services import MembershipSpec, team_save
@@ -151,7 +151,7 @@ class Command(BaseCommand):
                 cad_number=number,
             )
             created += 1
-            free = [t for t in teams_on_duty() if t.status == TeamStatus.AVAILABLE]
+            free = [t for t in team_availability() if t.status == TeamStatus.AVAILABLE]
             # CR-1 gets the open offer; the others prefer another team so that CR-1 stays free.
             free.sort(key=lambda t: (t.team.call_sign != "CR-1") == (plan == "offered"))
             if not free:
