@@ -136,8 +136,13 @@ def _describe(shift: Shift, members: Sequence[MemberSpec]) -> str:
     return f"{shift.team.call_sign} {local_range(shift.starts_at, shift.ends_at)}; members: {people}"
 
 
-def _emit(event_type: str, shift: Shift, member_ids: Iterable[int], also: Iterable[int] = ()) -> None:
-    """``shift.*`` to the board watchers and the people concerned (``also``: members before a change)."""
+def _emit(
+    event_type: str, shift: Shift, member_ids: Iterable[int], *, by: User | None, also: Iterable[int] = ()
+) -> None:
+    """``shift.*`` to the board watchers and the people concerned (``also``: members before a change),
+    for a change a person made (a system write, such as the demo seeder, tells nobody)."""
+    if by is None or not by.pk:
+        return
     members = sorted(set(member_ids))
     payload = {
         "shift_id": shift.pk,
@@ -168,7 +173,7 @@ def shift_create(
     shift = Shift.objects.create(team=team, starts_at=starts_at, ends_at=ends_at, note=note, created_by=created_by)
     ShiftMember.objects.bulk_create([ShiftMember(shift=shift, user=m.user, role=m.role) for m in members])
     _audit(shift, by=created_by, flag=ADDITION, message=f"Created {_describe(shift, members)}.")
-    _emit("shift.created", shift, [m.user.pk for m in members])
+    _emit("shift.created", shift, [m.user.pk for m in members], by=created_by)
     return shift
 
 
@@ -194,7 +199,7 @@ def shift_update(
     shift.members.all().delete()
     ShiftMember.objects.bulk_create([ShiftMember(shift=shift, user=m.user, role=m.role) for m in members])
     _audit(shift, by=by, flag=CHANGE, message=f"Changed to {_describe(shift, members)}.")
-    _emit("shift.updated", shift, [m.user.pk for m in members], also=before)
+    _emit("shift.updated", shift, [m.user.pk for m in members], by=by, also=before)
     return shift
 
 
@@ -205,7 +210,7 @@ def shift_delete(*, shift: Shift, by: User | None) -> None:
     snapshot = Shift(pk=shift.pk, team=shift.team, starts_at=shift.starts_at, ends_at=shift.ends_at)
     _audit(shift, by=by, flag=DELETION, message=f"Deleted {_describe(shift, members)}.")
     shift.delete()
-    _emit("shift.deleted", snapshot, [m.user.pk for m in members])
+    _emit("shift.deleted", snapshot, [m.user.pk for m in members], by=by)
 
 
 def shift_members(shift: Shift) -> list[MemberSpec]:

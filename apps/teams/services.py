@@ -29,7 +29,10 @@ def _audit(team: Team, *, by: User | None, flag: int, message: str) -> None:
     )
 
 
-def _emit(event_type: str, team: Team, member_ids: Iterable[int], also: Iterable[int] = ()) -> None:
+def _emit(event_type: str, team: Team, member_ids: Iterable[int], *, by: User | None, also: Iterable[int] = ()) -> None:
+    """``team.*`` to the board watchers and the team's people, for a change a person made."""
+    if by is None or not by.pk:
+        return
     members = sorted(set(member_ids))
     payload = {
         "team_id": team.pk,
@@ -74,7 +77,7 @@ def team_save(*, team: Team, memberships: Sequence[MembershipSpec] | None = None
         flag=ADDITION if created else CHANGE,
         message=f"{'Created' if created else 'Changed'} {description}.",
     )
-    _emit("team.created" if created else "team.updated", team, after, also=before)
+    _emit("team.created" if created else "team.updated", team, after, by=by, also=before)
     return team
 
 
@@ -85,4 +88,4 @@ def team_delete(*, team: Team, by: User | None) -> None:
     snapshot = Team(pk=team.pk, call_sign=team.call_sign, name=team.name, kind=team.kind, is_active=team.is_active)
     _audit(team, by=by, flag=DELETION, message=f"Deleted {team.call_sign}.")
     team.delete()
-    _emit("team.deleted", snapshot, members)
+    _emit("team.deleted", snapshot, members, by=by)
