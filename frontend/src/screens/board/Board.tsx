@@ -3,7 +3,8 @@ import { ApiError, NetworkError, api } from "../../lib/api";
 import { onServerEvent } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
 import { TeamsCard } from "../dispatch/DispatchConsole";
-import { ageText, type BoardIncident, type OnDutyTeam } from "../dispatch/model";
+import { EMPTY_LIVE, ageText, applyDispatchEvent, deliveryOf, loadDeliveryBoard, type BoardIncident, type DispatchLive, type OnDutyTeam } from "../dispatch/model";
+import { ReachList } from "../dispatch/Reach";
 import { STATUS_LABEL, safetyFlags } from "../team/assignment";
 
 interface OverdueFollowUp {
@@ -26,27 +27,37 @@ async function load<T>(url: string): Promise<Section<T>> {
   }
 }
 
+function teamPeople(teams: Section<OnDutyTeam[]>, teamId: number): { id: number; name: string }[] {
+  if (teams.state !== "ok") return [];
+  return teams.rows.find((t) => t.team.id === teamId)?.members.map((m) => ({ id: m.id, name: m.full_name })) ?? [];
+}
+
 /** Supervisor board: every team's live status, open incidents, overdue follow-ups (if available). */
 export function Board() {
   const [teams, setTeams] = useState<Section<OnDutyTeam[]>>({ state: "loading" });
   const [incidents, setIncidents] = useState<Section<{ results: BoardIncident[] }>>({ state: "loading" });
   const [overdue, setOverdue] = useState<Section<{ count: number; results: OverdueFollowUp[] }>>({ state: "loading" });
+  // Per offer: delivered / seen per device, and which stage (push, SMS, call, reply) reached each member.
+  const [live, setLive] = useState<DispatchLive>(EMPTY_LIVE);
 
   const reload = useCallback(async () => {
-    const [t, i, o] = await Promise.all([
+    const [t, i, o, d] = await Promise.all([
       load<OnDutyTeam[]>("/api/v1/teams/on-duty/"),
       load<{ results: BoardIncident[] }>("/api/v1/incidents/board/?page_size=200"),
       load<{ count: number; results: OverdueFollowUp[] }>("/api/v1/followups/overdue/"),
+      load<Array<Record<string, unknown>>>("/api/v1/delivery/board/"),
     ]);
     setTeams(t);
     setIncidents(i);
     setOverdue(o);
+    if (d.state === "ok") setLive((l) => loadDeliveryBoard(l, d.rows));
   }, []);
 
   useEffect(() => {
     void reload();
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsub = onServerEvent((event) => {
+      setLive((l) => applyDispatchEvent(l, event));
       if (!/^(incident|assignment|shift|team|followup)\./.test(event.type)) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => void reload(), 250);
@@ -101,7 +112,12 @@ export function Board() {
                       {safetyFlags(i).length > 0 && <span class="flag"> ⚠ {safetyFlags(i).join(", ")}</span>}
                     </td>
                     <td>{ageText(i.age_seconds ?? 0)}</td>
-                    <td>{i.assignment ? `${i.assignment.team.call_sign}: ${STATUS_LABEL[i.assignment.status] ?? i.assignment.status}` : "Unassigned"}</td>
+                    <td>
+                      {i.assignment ? `${i.assignment.team.call_sign}: ${STATUS_LABEL[i.assignment.status] ?? i.assignment.status}` : "Unassigned"}
+                      {i.assignment && (
+                        <ReachList delivery={deliveryOf(live, i.assignment.id)} people={teamPeople(teams, i.assignment.team.id)} />
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

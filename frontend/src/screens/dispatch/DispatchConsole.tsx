@@ -9,6 +9,7 @@ import {
   EMPTY_LIVE,
   ageText,
   applyDispatchEvent,
+  deliveryOf,
   loadDeliveryBoard,
   subjectAssignment,
   teamReceipts,
@@ -16,6 +17,7 @@ import {
   type DispatchLive,
   type OnDutyTeam,
 } from "./model";
+import { ReachList } from "./Reach";
 
 
 // Team statuses, triage outcomes and not-served reasons are the server's (generated: make contracts).
@@ -429,6 +431,10 @@ function IncidentPanel({
             ))}
             <li>Accepted: {a.accepted_at ? formatDayTime(a.accepted_at) : "not yet"}</li>
           </ul>
+          <ReachList
+            delivery={deliveryOf(live, a.id)}
+            people={[...teamMembers].map((id) => ({ id, name: members.get(id)?.name ?? `User ${id}` }))}
+          />
           <div class="field">
             <label for="action-reason">Reason (for reassign or cancel)</label>
             <input id="action-reason" value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />

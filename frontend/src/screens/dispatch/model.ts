@@ -63,6 +63,27 @@ export interface DeviceReceipt {
   seen_at: string | null;
 }
 
+/** One telephone stage (SMS or call) of an offer to one member (apps.notifications). */
+export interface PhoneStage {
+  status: string;
+  provider_status: string;
+  sent_at: string | null;
+  delivered_at: string | null;
+  answered_at: string | null;
+  replied_at: string | null;
+  reply: string;
+  detail: string;
+}
+
+/** Which stage reached one member: push, SMS, call, a reply by phone (the delivery board's `reach`). */
+export interface MemberReach {
+  user_id: number;
+  push: { subscribed: boolean; sent_at: string | null } | null;
+  sms: PhoneStage | null;
+  voice: PhoneStage | null;
+  reply: { action: string; channel: string; at: string | null } | null;
+}
+
 /** One offer's delivery, keyed by the offer event id. */
 export interface Delivery {
   event_id: string;
@@ -71,6 +92,9 @@ export interface Delivery {
   alerted_at?: string | null;
   flagged_for_reassignment_at?: string | null;
   devices: DeviceReceipt[];
+  /** "off": no SMS / voice provider configured on the server. */
+  phone_stages?: string;
+  reach?: Record<number, MemberReach>;
 }
 
 export interface EscalationAlert {
@@ -125,6 +149,8 @@ export function loadDeliveryBoard(live: DispatchLive, rows: Array<Record<string,
     const prev = deliveries[eventId] ?? { event_id: eventId, subject: null, devices: [] };
     let devices = prev.devices;
     for (const d of (row.devices as DeviceReceipt[] | undefined) ?? []) devices = upsertDevice(devices, d);
+    const reach: Record<number, MemberReach> = { ...(prev.reach ?? {}) };
+    for (const r of (row.reach as MemberReach[] | undefined) ?? []) reach[r.user_id] = r;
     deliveries[eventId] = {
       ...prev,
       subject: s(row.subject) ?? prev.subject,
@@ -132,6 +158,8 @@ export function loadDeliveryBoard(live: DispatchLive, rows: Array<Record<string,
       alerted_at: s(row.alerted_at),
       flagged_for_reassignment_at: s(row.flagged_for_reassignment_at),
       devices,
+      phone_stages: s(row.phone_stages) ?? prev.phone_stages,
+      reach,
     };
     const aid = subjectAssignment(s(row.subject));
     if (aid !== null) offers[aid] = eventId;
@@ -155,6 +183,27 @@ export function applyDispatchEvent(live: DispatchLive, event: EventLike): Dispat
     const devices = upsertDevice(prev.devices, { device_id: device, user_id: d.user_id, delivered_at: s(d.delivered_at), seen_at: s(d.seen_at) });
     return { ...live, deliveries: { ...live.deliveries, [eventId]: { ...prev, subject: prev.subject ?? s(d.subject), devices } } };
   }
+  if (event.type === "notification.stage") {
+    const eventId = s(d.event_id);
+    const channel = s(d.channel);
+    if (!eventId || typeof d.user_id !== "number" || (channel !== "sms" && channel !== "voice")) return live;
+    const prev = live.deliveries[eventId] ?? { event_id: eventId, subject: s(d.subject), devices: [] };
+    const before = prev.reach?.[d.user_id] ?? { user_id: d.user_id, push: null, sms: null, voice: null, reply: null };
+    const stage: PhoneStage = {
+      status: s(d.status) ?? "",
+      provider_status: s(d.provider_status) ?? "",
+      sent_at: s(d.sent_at),
+      delivered_at: s(d.delivered_at),
+      answered_at: s(d.answered_at),
+      replied_at: s(d.replied_at),
+      reply: s(d.reply) ?? "",
+      detail: s(d.detail) ?? "",
+    };
+    const reply = stage.reply ? { action: stage.reply, channel, at: stage.replied_at } : before.reply;
+    const member: MemberReach = { ...before, [channel]: stage, reply };
+    const delivery: Delivery = { ...prev, subject: prev.subject ?? s(d.subject), reach: { ...(prev.reach ?? {}), [d.user_id]: member } };
+    return { ...live, deliveries: { ...live.deliveries, [eventId]: delivery } };
+  }
   if (event.type === "delivery.escalated" || event.type === "delivery.alert" || event.type === "delivery.reassign") {
     const subject = s(d.subject) ?? "";
     const stage = (s(d.stage) ?? event.type.slice("delivery.".length).replace("escalated", "push")) as EscalationAlert["stage"];
@@ -173,12 +222,50 @@ export function applyDispatchEvent(live: DispatchLive, event: EventLike): Dispat
 
 /** Receipts of the team's devices for an assignment (other people's receipts, e.g. a dispatcher's own screen, are left out). */
 export function teamReceipts(live: DispatchLive, assignmentId: number, memberIds: ReadonlySet<number>): DeviceReceipt[] {
-  const eventId = live.offers[assignmentId];
-  const fromEvent = eventId ? live.deliveries[eventId] : undefined;
-  const bySubject = Object.values(live.deliveries).find((x) => subjectAssignment(x.subject) === assignmentId);
-  const delivery = fromEvent ?? bySubject;
+  const delivery = deliveryOf(live, assignmentId);
   if (!delivery) return [];
   return delivery.devices.filter((r) => memberIds.has(r.user_id));
+}
+
+/** The offer's delivery record for an assignment (by its offer event, else by subject). */
+export function deliveryOf(live: DispatchLive, assignmentId: number): Delivery | undefined {
+  const eventId = live.offers[assignmentId];
+  return (eventId ? live.deliveries[eventId] : undefined) ?? Object.values(live.deliveries).find((x) => subjectAssignment(x.subject) === assignmentId);
+}
+
+function smsText(stage: PhoneStage): string {
+  if (stage.status === "skipped" || stage.status === "failed") return `SMS ${stage.status} (${stage.detail})`;
+  if (stage.status === "cancelled") return "";
+  if (stage.delivered_at) return "SMS delivered";
+  if (stage.provider_status === "undelivered" || stage.provider_status === "failed") return "SMS not delivered";
+  return stage.status === "sent" ? "SMS sent" : "SMS sending";
+}
+
+function callText(stage: PhoneStage): string {
+  if (stage.status === "skipped" || stage.status === "failed") return `call ${stage.status} (${stage.detail})`;
+  if (stage.status === "cancelled") return "";
+  if (stage.answered_at) return "call answered";
+  if (["busy", "no-answer", "failed", "canceled"].includes(stage.provider_status)) return `call ${stage.provider_status.replace("-", " ")}`;
+  return stage.status === "sent" ? "calling" : "call starting";
+}
+
+/** The app's own receipts for one member: "seen in the app" beats "delivered to the app". */
+export function appText(devices: DeviceReceipt[], userId: number): string {
+  const mine = devices.filter((d) => d.user_id === userId);
+  if (mine.some((d) => d.seen_at)) return "seen in the app";
+  if (mine.some((d) => d.delivered_at)) return "delivered to the app";
+  return "";
+}
+
+/** Which stages reached one member, in order: "push sent", "SMS delivered", "call answered", "replied: accept (SMS)". */
+export function reachText(reach: MemberReach | undefined): string[] {
+  if (!reach) return [];
+  const out: string[] = [];
+  if (reach.push?.sent_at) out.push("push sent");
+  if (reach.sms) out.push(smsText(reach.sms));
+  if (reach.voice) out.push(callText(reach.voice));
+  if (reach.reply) out.push(`replied: ${reach.reply.action} (${reach.reply.channel === "voice" ? "keypad" : "SMS"})`);
+  return out.filter(Boolean);
 }
 
 export const ALERT_TEXT: Record<EscalationAlert["stage"], string> = {

@@ -3,6 +3,7 @@ import { ApiError, NetworkError, api, authErrorMessage, endpoints, type DeviceSe
 import { startEnrollment } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
 import { EnrollAuthenticator, RecoveryCodes } from "./Mfa";
+import { PhoneAlerts } from "./PhoneAlerts";
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
@@ -28,6 +29,7 @@ export function SecurityScreen({ me }: { me: Me }) {
         <Sessions />
       </section>
       <TwoStep />
+      <PhoneAlerts />
       {me.roles.some((r) => REVOKERS.includes(r)) && <LostPhone me={me} />}
     </>
   );
