@@ -5,6 +5,8 @@ The server owns these; the PWA imports them instead of retyping them (issue 19):
 
 - ``api.ts``: TypeScript types of every request and response of the API, made by openapi-typescript
   from the OpenAPI schema (``manage.py spectacular``).
+- ``events.ts``: every event type the server declares (``EVENT_TYPES``, the ``EventType`` union the
+  PWA's listeners are typed with) and its payload type (``EventPayloads``), from the event registry.
 - ``roles.ts``, ``incidents.ts``, ``cssrs.ts``, ``notes.ts``, ``clinical.ts``, ``referrals.ts``: the
   rules the PWA shares with the server, as constants: roles, the assignment lifecycle, the officer
   section's fields with labels, choice lists (dispositions, referral types ...), the C-SSRS questions.
@@ -65,15 +67,16 @@ def openapi_schema() -> dict[str, Any]:
     return schema
 
 
-def openapi_typescript(schema: Mapping[str, Any]) -> str:
+def openapi_typescript(schema: Mapping[str, Any], *, root_types: bool = True) -> str:
     """The types openapi-typescript makes of ``schema`` (run from frontend/node_modules)."""
     if not OPENAPI_TS.exists():
         raise SystemExit(f"{OPENAPI_TS.relative_to(ROOT)} is missing: run `make frontend` (npm ci) first")
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "schema.json", Path(tmp) / "out.ts"
         source.write_text(json.dumps(schema, sort_keys=True), encoding="utf-8")
+        options = ["--root-types", "--root-types-no-schema-prefix"] if root_types else []
         subprocess.run(
-            [str(OPENAPI_TS), str(source), "--output", str(target), "--root-types", "--root-types-no-schema-prefix"],
+            [str(OPENAPI_TS), str(source), "--output", str(target), *options],
             check=True,
             capture_output=True,
             text=True,
@@ -83,6 +86,44 @@ def openapi_typescript(schema: Mapping[str, Any]) -> str:
 
 def api_ts() -> str:
     return HEADER.format(source="the OpenAPI schema (manage.py spectacular)") + openapi_typescript(openapi_schema())
+
+
+# --- events.ts --------------------------------------------------------------------------------------
+
+
+def events_ts() -> str:
+    """The registered event types (apps/<app>/events.py, apps.realtime.registry) and their payloads.
+
+    The payload schemas (JSON Schema) go through openapi-typescript as the components of a small
+    OpenAPI 3.1 document; the names become a ``const`` list, the ``EventType`` union the PWA's
+    listeners are typed with, and ``EventPayloads`` (type → payload).
+    """
+    from apps.realtime.registry import catalog
+
+    types = catalog()
+    schemas = {t["type"]: {"description": t["description"], **t["schema"]} for t in types}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Event payloads", "version": "1"},
+        "paths": {},
+        "components": {"schemas": schemas},
+    }
+    payloads = "".join(f'  {_ts(t["type"])}: components["schemas"][{_ts(t["type"])}];\n' for t in types)
+    described = "".join(f"  {_ts(t['type'])}, // {t['description']}\n" for t in types)
+    return "\n".join(
+        [
+            HEADER.format(source="the event registry (apps/<app>/events.py, manage.py event_types)")
+            + openapi_typescript(document, root_types=False).rstrip(),
+            _doc("Every event type the server declares, by name. A listener names only these (tsc checks it).")
+            + f"export const EVENT_TYPES = [\n{described}] as const;\n"
+            + "export type EventType = (typeof EVENT_TYPES)[number];\n",
+            "type TopicOf<T> = T extends `${infer P}.${string}` ? P : never;\n"
+            + _doc('The part of a type before the dot: "shift" for "shift.updated".')
+            + "export type EventTopic = TopicOf<EventType>;\n",
+            _doc("Each event type's payload (the `data` of the event).")
+            + f"export interface EventPayloads {{\n{payloads}}}\n",
+        ]
+    )
 
 
 # --- contracts.ts -----------------------------------------------------------------------------------
@@ -325,6 +366,7 @@ def build() -> dict[str, str]:
     _django()
     return {
         "api.ts": api_ts(),
+        "events.ts": events_ts(),
         "roles.ts": roles_ts(),
         "incidents.ts": incidents_ts(),
         "cssrs.ts": cssrs_ts(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -186,6 +186,7 @@ class IncidentOutput(serializers.Serializer[Any]):
     def get_age_seconds(self, incident: Incident) -> int:
         return int((timezone.now() - incident.received_at).total_seconds())
 
+    @extend_schema_field(AssignmentOutput(allow_null=True))
     def get_assignment(self, incident: Incident) -> dict[str, Any] | None:
         active = active_assignment_of(incident)
         return dict(AssignmentOutput(active).data) if active else None
@@ -207,10 +208,12 @@ class IncidentDetailOutput(IncidentOutput):
     timeline = serializers.SerializerMethodField()
     assignments = serializers.SerializerMethodField()
 
+    @extend_schema_field(TimelineOutput(many=True))
     def get_timeline(self, incident: Incident) -> list[dict[str, Any]]:
         ctx = {"tier": self._tier(incident)}
         return list(TimelineOutput(incident.timeline.all(), many=True, context=ctx).data)
 
+    @extend_schema_field(AssignmentOutput(many=True))
     def get_assignments(self, incident: Incident) -> list[dict[str, Any]]:
         rows: list[Assignment] = getattr(incident, "all_assignments", [])
         out = list(AssignmentOutput(rows, many=True).data)

@@ -28,6 +28,16 @@ def event_json(event: Event) -> dict[str, object]:
     }
 
 
+class EventOutput(serializers.Serializer[dict[str, object]]):
+    """``event_json``: one event of the user's stream; ``data`` is the type's payload (apps.realtime.registry)."""
+
+    cursor = serializers.IntegerField()
+    id = serializers.UUIDField()
+    type = serializers.CharField(help_text="A registered event type (`manage.py event_types`).")
+    created_at = serializers.DateTimeField()
+    data = serializers.DictField()  # type: ignore[assignment]  # the payload key is "data"
+
+
 class EventsResyncApi(APIView):
     """The same stream as ``/ws/events/``, for clients without a socket and after every reconnect."""
 
@@ -36,7 +46,7 @@ class EventsResyncApi(APIView):
         limit = serializers.IntegerField(min_value=1, max_value=500, default=200)
 
     class Output(serializers.Serializer[dict[str, object]]):
-        results = serializers.ListField(child=serializers.DictField())
+        results = EventOutput(many=True)
         next_after = serializers.IntegerField()
         has_more = serializers.BooleanField()
 

@@ -17,7 +17,9 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.accounts.permissions import request_user
+from apps.accounts.roles import Role
 from apps.core.errors import ApplicationError, Invalid
+from apps.shifts.models import ShiftMember
 from apps.shifts.selectors import shift_current_for_user
 
 from . import lockout, mfa
@@ -58,16 +60,37 @@ def me_payload(user: User) -> dict[str, Any]:
     }
 
 
+_MeMemberOutput = inline_serializer(
+    "MeMember",
+    {
+        "id": serializers.IntegerField(),
+        "full_name": serializers.CharField(),
+        "role": serializers.ChoiceField(choices=ShiftMember.Role.choices),
+    },
+)
+
 _MeOutput = inline_serializer(
     "Me",
     {
         "id": serializers.IntegerField(),
         "username": serializers.CharField(),
         "full_name": serializers.CharField(),
-        "roles": serializers.ListField(child=serializers.CharField()),
+        "roles": serializers.ListField(child=serializers.ChoiceField(choices=Role.choices)),
         "is_staff": serializers.BooleanField(),
-        "current_shift": serializers.DictField(allow_null=True),
-        "partner": serializers.DictField(allow_null=True),
+        "current_shift": inline_serializer(
+            "MeShift",
+            {
+                "id": serializers.IntegerField(),
+                "team": inline_serializer(
+                    "MeShiftTeam", {"id": serializers.IntegerField(), "call_sign": serializers.CharField()}
+                ),
+                "starts_at": serializers.DateTimeField(),
+                "ends_at": serializers.DateTimeField(),
+                "members": _MeMemberOutput.__class__(many=True),
+            },
+            allow_null=True,
+        ),
+        "partner": _MeMemberOutput.__class__(allow_null=True),
     },
 )
 

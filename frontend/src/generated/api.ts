@@ -1505,12 +1505,23 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description ``event_json``: one event of the user's stream; ``data`` is the type's payload (apps.realtime.registry). */
+        EventOutput: {
+            /** Format: date-time */
+            created_at: string;
+            cursor: number;
+            data: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            /** @description A registered event type (`manage.py event_types`). */
+            type: string;
+        };
         EventsResyncApiOutput: {
             has_more: boolean;
             next_after: number;
-            results: {
-                [key: string]: unknown;
-            }[];
+            results: components["schemas"]["EventOutput"][];
         };
         /**
          * @description * `reached` - Reached
@@ -1601,12 +1612,8 @@ export interface components {
             readonly access: string;
             address?: string;
             readonly age_seconds: number;
-            readonly assignment: {
-                [key: string]: unknown;
-            } | null;
-            readonly assignments: {
-                [key: string]: unknown;
-            }[];
+            readonly assignment: components["schemas"]["AssignmentOutput"] | null;
+            readonly assignments: components["schemas"]["AssignmentOutput"][];
             beat: string;
             behavioral_health: boolean;
             cad_number?: string;
@@ -1645,9 +1652,7 @@ export interface components {
             subject_name?: string;
             subject_phone?: string;
             substances_involved: boolean;
-            readonly timeline: {
-                [key: string]: unknown;
-            }[];
+            readonly timeline: components["schemas"]["TimelineOutput"][];
             triage_outcome: string;
             /** Format: date-time */
             triaged_at: string | null;
@@ -1660,9 +1665,7 @@ export interface components {
             readonly access: string;
             address?: string;
             readonly age_seconds: number;
-            readonly assignment: {
-                [key: string]: unknown;
-            } | null;
+            readonly assignment: components["schemas"]["AssignmentOutput"] | null;
             beat: string;
             behavioral_health: boolean;
             cad_number?: string;
@@ -1793,22 +1796,50 @@ export interface components {
             status: string;
         };
         Me: {
-            current_shift: {
-                [key: string]: unknown;
-            } | null;
+            current_shift: components["schemas"]["MeShift"] | null;
             full_name: string;
             id: number;
             is_staff: boolean;
-            partner: {
-                [key: string]: unknown;
-            } | null;
-            roles: string[];
+            partner: components["schemas"]["MeMember"] | null;
+            roles: components["schemas"]["RolesEnum"][];
             username: string;
         };
+        MeMember: {
+            full_name: string;
+            id: number;
+            role: components["schemas"]["MeMemberRoleEnum"];
+        };
+        /**
+         * @description * `clinician` - Clinician
+         *     * `officer` - Officer
+         *     * `other` - Other (peer, trainee)
+         * @enum {string}
+         */
+        MeMemberRoleEnum: "clinician" | "officer" | "other";
+        MeShift: {
+            /** Format: date-time */
+            ends_at: string;
+            id: number;
+            members: components["schemas"]["MeMember"][];
+            /** Format: date-time */
+            starts_at: string;
+            team: components["schemas"]["MeShiftTeam"];
+        };
+        MeShiftTeam: {
+            call_sign: string;
+            id: number;
+        };
         MemberInputRequest: {
-            role: components["schemas"]["RoleEnum"];
+            role: components["schemas"]["MemberInputRoleEnum"];
             user: number;
         };
+        /**
+         * @description * `clinician` - clinician
+         *     * `officer` - officer
+         *     * `other` - other
+         * @enum {string}
+         */
+        MemberInputRoleEnum: "clinician" | "officer" | "other";
         MemberOutput: {
             full_name: string;
             id: number;
@@ -2314,12 +2345,17 @@ export interface components {
          */
         RiskLevelEnum: "none" | "low" | "moderate" | "high";
         /**
-         * @description * `clinician` - clinician
-         *     * `officer` - officer
-         *     * `other` - other
+         * @description * `dispatcher` - Dispatcher / crisis call diversion
+         *     * `clinician` - Clinician
+         *     * `clinical_supervisor` - Clinical supervisor
+         *     * `officer` - Officer (CIT)
+         *     * `care_navigator` - Care navigator
+         *     * `supervisor` - Supervisor
+         *     * `analyst` - Analyst
+         *     * `admin` - Administrator
          * @enum {string}
          */
-        RoleEnum: "clinician" | "officer" | "other";
+        RolesEnum: "dispatcher" | "clinician" | "clinical_supervisor" | "officer" | "care_navigator" | "supervisor" | "analyst" | "admin";
         SafetyPlanOutput: {
             /** Format: date-time */
             created_at?: string;
@@ -2452,6 +2488,16 @@ export interface components {
             call_sign: string;
             id: number;
         };
+        TimelineOutput: {
+            actor?: string;
+            assignment_id: number | null;
+            /** Format: date-time */
+            at: string;
+            field: string;
+            kind: string;
+            new_value: string;
+            old_value: string;
+        };
         /**
          * @description * `none` - None
          *     * `police` - Police vehicle
@@ -2525,6 +2571,7 @@ export type EncounterRowOutput = components['schemas']['EncounterRowOutput'];
 export type EncounterRowPersonOutput = components['schemas']['EncounterRowPersonOutput'];
 export type EncounterSafetyPlansApiInputRequest = components['schemas']['EncounterSafetyPlansApiInputRequest'];
 export type Error = components['schemas']['Error'];
+export type EventOutput = components['schemas']['EventOutput'];
 export type EventsResyncApiOutput = components['schemas']['EventsResyncApiOutput'];
 export type FollowUpAttemptsApiInputOutcomeEnum = components['schemas']['FollowUpAttemptsApiInputOutcomeEnum'];
 export type FollowUpAttemptsApiInputRequest = components['schemas']['FollowUpAttemptsApiInputRequest'];
@@ -2546,7 +2593,12 @@ export type LocationComponentInputRequest = components['schemas']['LocationCompo
 export type LoginApiInputRequest = components['schemas']['LoginApiInputRequest'];
 export type LoginStatus = components['schemas']['LoginStatus'];
 export type Me = components['schemas']['Me'];
+export type MeMember = components['schemas']['MeMember'];
+export type MeMemberRoleEnum = components['schemas']['MeMemberRoleEnum'];
+export type MeShift = components['schemas']['MeShift'];
+export type MeShiftTeam = components['schemas']['MeShiftTeam'];
 export type MemberInputRequest = components['schemas']['MemberInputRequest'];
+export type MemberInputRoleEnum = components['schemas']['MemberInputRoleEnum'];
 export type MemberOutput = components['schemas']['MemberOutput'];
 export type MethodEnum = components['schemas']['MethodEnum'];
 export type MfaEnrollApiInputRequest = components['schemas']['MfaEnrollApiInputRequest'];
@@ -2599,7 +2651,7 @@ export type ReferralStatusApiInputStatusEnum = components['schemas']['ReferralSt
 export type ReminderListApiOutput = components['schemas']['ReminderListApiOutput'];
 export type RevokeResult = components['schemas']['RevokeResult'];
 export type RiskLevelEnum = components['schemas']['RiskLevelEnum'];
-export type RoleEnum = components['schemas']['RoleEnum'];
+export type RolesEnum = components['schemas']['RolesEnum'];
 export type SafetyPlanOutput = components['schemas']['SafetyPlanOutput'];
 export type ScreenInputOverrideRiskEnum = components['schemas']['ScreenInputOverrideRiskEnum'];
 export type ScreenInputRequest = components['schemas']['ScreenInputRequest'];
@@ -2615,6 +2667,7 @@ export type StageEnum = components['schemas']['StageEnum'];
 export type SubstanceUseOutput = components['schemas']['SubstanceUseOutput'];
 export type TeamRef = components['schemas']['TeamRef'];
 export type TeamRefOutput = components['schemas']['TeamRefOutput'];
+export type TimelineOutput = components['schemas']['TimelineOutput'];
 export type TransportEnum = components['schemas']['TransportEnum'];
 export type TypeEnum = components['schemas']['TypeEnum'];
 export type VapidPublicKeyApiOutput = components['schemas']['VapidPublicKeyApiOutput'];

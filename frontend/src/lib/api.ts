@@ -1,3 +1,15 @@
+import type {
+  EventOutput,
+  EventsResyncApiOutput,
+  Me as MeOutput,
+  MeMember,
+  MeShift,
+  MfaEnrollApiOutput,
+  MfaStatus,
+  MySessionsApiOutput,
+  RevokeResult,
+  SessionStatusApiOutput,
+} from "../generated/api";
 import type { Role } from "../generated/roles";
 
 /**
@@ -308,84 +320,23 @@ export function reportAuthError(err: ApiError): boolean {
 
 export type { Role } from "../generated/roles";
 
-export interface Person {
-  id: number;
-  full_name: string;
-  role: string;
-}
+// `/me/` and the sign-in answers: generated from the OpenAPI schema (make contracts).
+export type Person = MeMember;
+export type Shift = MeShift;
+export type Me = MeOutput;
 
-export interface Shift {
-  id: number;
-  team: { id: number; call_sign: string };
-  starts_at: string;
-  ends_at: string;
-  members: Person[];
-}
-
-export interface Me {
-  id: number;
-  username: string;
-  full_name: string;
-  roles: Role[];
-  current_shift: Shift | null;
-  partner: Person | null;
-}
-
-export interface ServerEvent {
-  cursor: number;
-  id: string;
-  type: string;
-  created_at: string;
-  data: Record<string, unknown>;
-}
-
-export interface EventPage {
-  results: ServerEvent[];
-  next_after: number;
-  has_more: boolean;
-}
+/** One event of the REST resync (the socket's frames carry the same fields). */
+export type ServerEvent = EventOutput;
+export type EventPage = EventsResyncApiOutput;
 
 /** The password step's answer; an older server that signs in at once answers with Me. */
 export type LoginAnswer = { status: "mfa_required" } | { status: "mfa_enrollment_required" } | Me;
 
-export interface Enrollment {
-  secret: string;
-  otpauth_uri: string;
-  /** Inline SVG markup of the QR code (shown as an <img> data: URL, never as HTML). */
-  qr_svg: string;
-}
-
-export interface MfaStatus {
-  enrolled: boolean;
-  confirmed_at: string | null;
-  recovery_codes_left: number;
-}
-
-export interface SessionInfo {
-  authenticated: boolean;
-  locked: boolean;
-  idle_timeout_seconds: number;
-  locks_at: string | null;
-  expires_at: string | null;
-  user: { id: number; username: string; full_name: string } | null;
-}
-
-export interface DeviceSession {
-  id: string | number;
-  device_id: string | null;
-  label: string;
-  user_agent: string;
-  ip: string | null;
-  created_at: string;
-  last_activity_at: string | null;
-  current: boolean;
-}
-
-export interface RevokeResult {
-  sessions_revoked: number;
-  push_subscriptions_removed: number;
-  devices_revoked: number;
-}
+/** `qr_svg` is inline SVG markup of the QR code (shown as an <img> data: URL, never as HTML). */
+export type Enrollment = MfaEnrollApiOutput;
+export type { MfaStatus, RevokeResult } from "../generated/api";
+export type SessionInfo = SessionStatusApiOutput;
+export type DeviceSession = MySessionsApiOutput;
 
 const AUTH = "/api/v1/auth";
 

@@ -17,7 +17,7 @@ class NoSocket {
   close() {}
 }
 
-const me: Me = { id: 41, username: "officer1", full_name: "Olivia Officer", roles: ["officer"], current_shift: null, partner: null };
+const me: Me = { id: 41, username: "officer1", full_name: "Olivia Officer", roles: ["officer"], is_staff: false, current_shift: null, partner: null };
 
 type Handler = (init: RequestInit) => Response;
 let routes: Map<string, Handler>;

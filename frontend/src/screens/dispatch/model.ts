@@ -3,58 +3,13 @@
  * escalation alerts, and which offer event belongs to which assignment. Pure functions (tested).
  */
 
-export interface Member {
-  id: number;
-  full_name: string;
-  role: string;
-}
+import type { AssignmentOutput, IncidentOutput, MemberOutput, OnDutyTeam as OnDutyTeamOutput } from "../../generated/api";
 
-export interface OnDutyTeam {
-  team: { id: number; call_sign: string };
-  shift_id: number;
-  starts_at: string;
-  ends_at: string;
-  status: string;
-  members: Member[];
-}
-
-export interface BoardAssignment {
-  id: number;
-  incident_id: number;
-  team: { id: number; call_sign: string };
-  status: string;
-  offered_at: string;
-  acknowledged_at: string | null;
-  accepted_at: string | null;
-  en_route_at: string | null;
-  on_scene_at: string | null;
-  cleared_at: string | null;
-  end_reason?: string;
-}
-
-export interface BoardIncident {
-  id: number;
-  received_at: string;
-  age_seconds?: number;
-  call_type_code: string;
-  call_type_description?: string;
-  priority: number;
-  priority_local?: string;
-  address?: string;
-  beat?: string;
-  status: string;
-  source?: string;
-  weapon_present?: boolean;
-  weapon_kind?: string;
-  violence_toward_responders?: boolean;
-  substances_involved?: boolean;
-  premise_hazards?: string;
-  coresponse_eligible?: boolean | null;
-  eligibility_reason?: string;
-  triage_outcome?: string;
-  not_served_reason?: string;
-  assignment: BoardAssignment | null;
-}
+// The board's and the on-duty list's payloads: generated from the OpenAPI schema (make contracts).
+export type Member = MemberOutput;
+export type OnDutyTeam = OnDutyTeamOutput;
+export type BoardAssignment = AssignmentOutput;
+export type BoardIncident = IncidentOutput;
 
 export interface DeviceReceipt {
   device_id: string;
