@@ -138,10 +138,13 @@ def phone_verification_confirm(*, user: User, code: str) -> PhoneNumber:
     now = timezone.now()
     if verification.expires_at <= now:
         raise Conflict("The code has expired. Ask for a new one.", current=phone_state(user))
-    if verification.attempts >= settings.NOTIFICATIONS_VERIFY_MAX_ATTEMPTS:
+    # Count the try in its own commit first (a wrong code raises, and that must not roll it back),
+    # conditionally: parallel guesses cannot get more tries than the limit between them.
+    counted = PhoneVerification.objects.filter(
+        pk=verification.pk, attempts__lt=settings.NOTIFICATIONS_VERIFY_MAX_ATTEMPTS
+    ).update(attempts=F("attempts") + 1)
+    if not counted:
         raise Conflict("Too many wrong codes. Ask for a new one.", current=phone_state(user))
-    # Count the try in its own commit first: a wrong code raises, and that must not roll it back.
-    PhoneVerification.objects.filter(pk=verification.pk).update(attempts=F("attempts") + 1)
     if not (code.isdigit() and hmac.compare_digest(verification.code_hash, _code_hash(user.pk, code))):
         left = settings.NOTIFICATIONS_VERIFY_MAX_ATTEMPTS - verification.attempts - 1
         raise Invalid("That code is not right.", errors={"code": [f"Wrong code; {max(0, left)} tries left."]})

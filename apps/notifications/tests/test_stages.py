@@ -3,6 +3,7 @@ and that each goes out once whatever fails."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Any
 
@@ -231,3 +232,44 @@ def test_four_sweeps_at_once_text_each_member_once(fake_twilio: FakeTwilio, phon
     assert not errors
     assert sorted(m.to for m in fake_twilio.messages()) == sorted([OFFICER_PHONE, CLINICIAN_PHONE])
     assert Notification.objects.filter(status="sent").count() == 2
+
+
+def _stuck(offer: Any, user: Any, number: str, *, minutes_ago: int = 5) -> Notification:
+    """A row claimed by a worker that died before it stored the provider's answer."""
+    from apps.notifications.services import notifications_plan
+
+    notifications_plan(now=at(offer, 41))
+    row = Notification.objects.get(user=user, channel="sms")
+    claimed = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    Notification.objects.filter(pk=row.pk).update(
+        status="sending", claimed_at=claimed, first_claimed_at=claimed, to_number=number
+    )
+    return Notification.objects.get(pk=row.pk)
+
+
+def test_a_row_whose_worker_died_before_the_provider_got_it_is_sent_once_after_recovery(
+    fake_twilio: FakeTwilio, offer: Any, officer_a: Any
+) -> None:
+    verify_phone(officer_a, OFFICER_PHONE)
+    row = _stuck(offer, officer_a, OFFICER_PHONE)
+    result = notifications_sweep(now=at(offer, 41))
+    assert (result.recovered, result.reconciled, result.sent) == (1, 0, 1)
+    assert len(fake_twilio.messages(OFFICER_PHONE)) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("sent", 1)
+    # Reconciling asked the provider first (a list of texts to that number).
+    assert any(method == "GET" and path.endswith("/Messages.json") for method, path in fake_twilio.requests)
+
+
+def test_a_status_callback_names_the_row_of_a_dead_worker_and_it_is_not_sent_again(
+    fake_twilio: FakeTwilio, offer: Any, officer_a: Any
+) -> None:
+    from apps.notifications.services import notification_status_record
+
+    verify_phone(officer_a, OFFICER_PHONE)
+    row = _stuck(offer, officer_a, OFFICER_PHONE, minutes_ago=0)
+    assert notification_status_record(token=row.token, sid="SM" + "1" * 32, status="sent")
+    row.refresh_from_db()
+    assert (row.status, row.provider_sid, row.provider_status) == ("sent", "SM" + "1" * 32, "sent")
+    notifications_sweep(now=at(offer, 41) + dt.timedelta(minutes=10))
+    assert fake_twilio.messages() == []
