@@ -1,3 +1,4 @@
+import type { EventPayloads, EventTopic, EventType } from "../generated/events";
 import { ApiError, type EventPage } from "./api";
 import { Observable } from "./observable";
 import type { CursorStore } from "./userdata";
@@ -23,6 +24,26 @@ export interface AppEvent {
   type: string;
   created_at: string;
   data: Record<string, unknown>;
+}
+
+// Event names are the server's (generated/events.ts, from the event registry). A listener names them
+// through these helpers, so tsc refuses a type or topic the server does not declare.
+export type { EventTopic, EventType } from "../generated/events";
+
+/** The topic of an event type: "shift" for "shift.updated". */
+export function topicOf(type: string): string {
+  const dot = type.indexOf(".");
+  return dot < 0 ? type : type.slice(0, dot);
+}
+
+/** The event belongs to one of `topics` (each a registered topic: checked by tsc). */
+export function inTopics(event: { type: string }, topics: readonly EventTopic[]): boolean {
+  return (topics as readonly string[]).includes(topicOf(event.type));
+}
+
+/** The event is one of `types` (each a registered type: checked by tsc); narrows `data` to its payload. */
+export function isEventType<T extends EventType>(event: AppEvent, ...types: T[]): event is AppEvent & { type: T; data: EventPayloads[T] } {
+  return (types as readonly string[]).includes(event.type);
 }
 
 export type ConnectionState = "idle" | "connecting" | "open" | "closed" | "auth_lost" | "locked";

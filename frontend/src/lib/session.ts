@@ -14,7 +14,7 @@ import {
 } from "./api";
 import { clearDirty, isDirty } from "./dirty";
 import { DRAFT_PREFIX, unsyncedDraftCount } from "./drafts";
-import { EventClient, type ConnectionState } from "./events";
+import { EventClient, inTopics, type ConnectionState } from "./events";
 import { Observable } from "./observable";
 import { deviceId } from "./device";
 import { IdleTimer, trackUserInput, userActiveWithin } from "./idle";
@@ -102,7 +102,8 @@ function startEvents(me: Me): void {
   const unsubState = events.state.subscribe((s) => connection.set(s));
   const unsubEvents = events.subscribe((event) => {
     // Shift and team changes alter what /me/ says (partner, call sign, window).
-    if (/^(shift|team|roster)[._]/.test(event.type)) void refreshMe();
+    // A supervisor changed my shift or team: my /me/ (shift, partner) changed.
+    if (inTopics(event, ["shift", "team"])) void refreshMe();
   });
   stopEventsWatch = () => {
     unsubState();
