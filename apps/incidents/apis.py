@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -390,9 +390,32 @@ class IncidentRecommendationsApi(APIView):
         last_cleared_at = serializers.DateTimeField(source="duty.last_cleared_at", allow_null=True)
         minutes_since_clear = serializers.IntegerField(allow_null=True)
 
+        @extend_schema_field(
+            inline_serializer(
+                "RecommendationMember",
+                {
+                    "id": serializers.IntegerField(),
+                    "full_name": serializers.CharField(),
+                    "role": serializers.CharField(),
+                },
+                many=True,
+            )
+        )
         def get_members(self, rec: Any) -> list[dict[str, Any]]:
             return [{"id": m.user_id, "full_name": m.user.display_name, "role": m.role} for m in rec.duty.members]
 
+        @extend_schema_field(
+            inline_serializer(
+                "RecommendationAssignment",
+                {
+                    "id": serializers.IntegerField(),
+                    "incident_id": serializers.IntegerField(),
+                    "status": serializers.CharField(),
+                    "priority": serializers.IntegerField(),
+                },
+                allow_null=True,
+            )
+        )
         def get_current_assignment(self, rec: Any) -> dict[str, Any] | None:
             a = rec.current_assignment
             if a is None:
@@ -493,6 +516,7 @@ class AssignmentInboxApi(APIView):
     class Output(AssignmentOutput):
         incident = serializers.SerializerMethodField()
 
+        @extend_schema_field(IncidentOutput)
         def get_incident(self, a: Assignment) -> dict[str, Any]:
             return dict(IncidentOutput(a.incident, context=self.context).data)
 

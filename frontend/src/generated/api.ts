@@ -1251,9 +1251,7 @@ export interface components {
             /** Format: date-time */
             ended_at: string | null;
             id: number;
-            readonly incident: {
-                [key: string]: unknown;
-            };
+            readonly incident: components["schemas"]["IncidentOutput"];
             incident_id: number;
             /** Format: date-time */
             offered_at: string;
@@ -1716,14 +1714,10 @@ export interface components {
             team: number;
         };
         IncidentRecommendationsApiOutput: {
-            readonly current_assignment: {
-                [key: string]: unknown;
-            } | null;
+            readonly current_assignment: components["schemas"]["RecommendationAssignment"] | null;
             /** Format: date-time */
             last_cleared_at: string | null;
-            readonly members: {
-                [key: string]: unknown;
-            }[];
+            readonly members: components["schemas"]["RecommendationMember"][];
             minutes_since_clear: number | null;
             /** Format: date-time */
             shift_ends_at: string;
@@ -2266,6 +2260,17 @@ export interface components {
             /** Format: date-time */
             seen_at: string | null;
         };
+        RecommendationAssignment: {
+            id: number;
+            incident_id: number;
+            priority: number;
+            status: string;
+        };
+        RecommendationMember: {
+            full_name: string;
+            id: number;
+            role: string;
+        };
         RecoveryCodes: {
             recovery_codes: string[];
         };
@@ -2643,6 +2648,8 @@ export type PushSubscriptionApiInputRequest = components['schemas']['PushSubscri
 export type PushSubscriptionApiOutput = components['schemas']['PushSubscriptionApiOutput'];
 export type ReceiptCreateApiInputRequest = components['schemas']['ReceiptCreateApiInputRequest'];
 export type ReceiptCreateApiOutput = components['schemas']['ReceiptCreateApiOutput'];
+export type RecommendationAssignment = components['schemas']['RecommendationAssignment'];
+export type RecommendationMember = components['schemas']['RecommendationMember'];
 export type RecoveryCodes = components['schemas']['RecoveryCodes'];
 export type ReferralInputRequest = components['schemas']['ReferralInputRequest'];
 export type ReferralListApiInputRequest = components['schemas']['ReferralListApiInputRequest'];

@@ -1,22 +1,20 @@
-import type { EncounterOutput, EncounterRowOutput, NoteOutput, OfficerSectionOutput, ScreenOutput } from "../generated/api";
+import type {
+  AgencyList,
+  AgencyListApiOutput,
+  EncounterOutput,
+  EncounterRowOutput,
+  NoteOutput,
+  OfficerSectionOutput,
+  PersonMatchOutput,
+  PersonSearch,
+  ScreenOutput,
+} from "../generated/api";
 import { api } from "./api";
 
 /** Typed reads of the clinical and referrals APIs used by the encounter and follow-up screens. */
 
-export interface PersonHit {
-  id: string;
-  first_name: string;
-  last_name: string;
-  date_of_birth: string | null;
-  aliases?: string[];
-}
-
-export interface Agency {
-  id: number;
-  name: string;
-  type: string;
-  phone: string;
-}
+export type PersonHit = PersonMatchOutput;
+export type Agency = AgencyListApiOutput;
 
 // Payloads of the clinical API: generated from its OpenAPI schema (make contracts). Keys beyond `id`
 // and `revision` are optional: the server sends each only to roles that may see it.
@@ -42,8 +40,8 @@ export interface FollowUp {
 }
 
 export const clinicalApi = {
-  searchPersons: (q: string) => api<{ results: PersonHit[] }>(`/api/v1/clinical/persons/?q=${encodeURIComponent(q)}`),
-  agencies: () => api<{ results: Agency[] }>("/api/v1/agencies/"),
+  searchPersons: (q: string) => api<PersonSearch>(`/api/v1/clinical/persons/?q=${encodeURIComponent(q)}`),
+  agencies: () => api<AgencyList>("/api/v1/agencies/"),
   encounter: (id: string) => api<ServerEncounter>(`/api/v1/clinical/encounters/${id}/`),
   openEncounters: () => api<{ results: EncounterRow[] }>("/api/v1/clinical/encounters/?open=1"),
   followups: (bucket: string, mine: boolean) =>

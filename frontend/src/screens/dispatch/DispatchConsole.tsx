@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import type { IncidentRecommendationsApiOutput } from "../../generated/api";
 import { NOT_SERVED_REASONS, TRIAGE_OUTCOMES, type TeamStatus } from "../../generated/incidents";
 import { ApiError, NetworkError, api } from "../../lib/api";
 import { onServerEvent } from "../../lib/session";
@@ -331,12 +332,8 @@ function CreateIncident({ onCancel, onCreated }: { onCancel: () => void; onCreat
   );
 }
 
-interface Recommendation {
-  team: { id: number; call_sign: string };
-  status: string;
-  members: Array<{ id: number; full_name: string; role: string }>;
-  minutes_since_clear: number | null;
-}
+/** A team the server recommends for an incident (generated from the OpenAPI schema). */
+type Recommendation = IncidentRecommendationsApiOutput;
 
 function IncidentPanel({
   incident,

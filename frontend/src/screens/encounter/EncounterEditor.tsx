@@ -540,7 +540,7 @@ function PersonCard({ draft, update, me }: { draft: EncounterDraft; update: (fn:
                   <button
                     type="button"
                     class="btn btn-secondary"
-                    onClick={() => update((x) => ({ ...x, person: { id: h.id, name: `${h.first_name} ${h.last_name}`.trim(), date_of_birth: h.date_of_birth } }))}
+                    onClick={() => update((x) => ({ ...x, person: { id: h.id, name: `${h.first_name ?? ""} ${h.last_name ?? ""}`.trim(), date_of_birth: h.date_of_birth ?? null } }))}
                   >
                     {h.first_name} {h.last_name}
                     {h.date_of_birth ? ` · ${h.date_of_birth}` : ""}

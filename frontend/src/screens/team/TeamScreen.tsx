@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import type { AssignmentInboxApiOutput } from "../../generated/api";
 import { ApiError, NetworkError, api, type Me } from "../../lib/api";
 import { markSeen, onServerEvent, outbox } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
@@ -74,7 +75,8 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
 
   const reload = useCallback(async () => {
     try {
-      const rows = await api<InboxItem[]>("/api/v1/assignments/inbox/");
+      // The server's rows (generated type) are inbox items: tsc checks InboxItem agrees with them.
+      const rows: InboxItem[] = await api<AssignmentInboxApiOutput[]>("/api/v1/assignments/inbox/");
       setItems((known) => withPending(mergeInbox(known, rows), pendingStatus.current));
       setLoadError(null);
     } catch (e) {
