@@ -206,12 +206,12 @@ def roles_ts() -> str:
 
 def incidents_ts() -> str:
     from apps.incidents.models import Assignment, Incident
-    from apps.incidents.services import FIELD_STATUSES, TRANSITIONS
     from apps.incidents.selectors import TeamStatus
+    from apps.incidents.services import FIELD_STATUSES, TRANSITIONS
 
     team_statuses = [v for k, v in vars(TeamStatus).items() if k.isupper()]
     return _module(
-        "apps/incidents and apps/shifts",
+        "apps/incidents",
         [
             choice_list(
                 "INCIDENT_STATUSES",
@@ -255,7 +255,12 @@ def incidents_ts() -> str:
                 "apps/incidents Incident.not_served_reason.",
                 field_choices(Incident, "not_served_reason"),
             ),
-            value_list("TEAM_STATUSES", "apps/shifts/selectors.py TeamStatus.", team_statuses, "TeamStatus"),
+            value_list(
+                "TEAM_STATUSES",
+                "apps/incidents/selectors.py TeamStatus: a team on duty is one of these.",
+                team_statuses,
+                "TeamStatus",
+            ),
         ],
     )
 
@@ -410,8 +415,9 @@ def write(files: Mapping[str, str]) -> None:
         if stale.name not in files and stale.name != "README.md":
             stale.unlink() if stale.is_file() else shutil.rmtree(stale)
     for name, text in files.items():
-        (OUT / name).write_text(text, encoding="utf-8")
-        print(f"wrote {(OUT / name).relative_to(ROOT)}")
+        path = OUT / name
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
