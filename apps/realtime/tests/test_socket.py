@@ -157,7 +157,7 @@ async def test_team_a_events_never_reach_team_b(
     ws_b, _ = await connect_hello(await session_key(officer_b))
     ws_b2, _ = await connect_hello(await session_key(clinician_b))
     ws_a, _ = await connect_hello(await session_key(officer_a))
-    await emit("assignment.offered", [officer_a, clinician_a], {"incident_id": 7})
+    await emit("test.event", [officer_a, clinician_a], {"incident_id": 7})
     assert (await receive_events(ws_a, 1))[0]["data"] == {"incident_id": 7}
     assert await nothing_more(ws_b)
     assert await nothing_more(ws_b2)
