@@ -134,7 +134,9 @@ def test_dispatch_console_and_board(
             "subject": f"assignment:{assignment.pk}",
             "team": "CR-A",
             "stage": "alert",
-            "fired_at": "2026-01-01T00:00:00Z",
+            "offered_at": "2026-01-01T00:00:00Z",
+            "delivered": False,
+            "fired_at": "2026-01-01T00:01:00Z",
         },
     )
     banner = page.locator(".escalations")
