@@ -1,4 +1,5 @@
-"""manage.py seed_demo: demo teams, one person per role, a week of shifts with one coverage gap."""
+"""manage.py seed_demo: demo teams, one person per role, a week of shifts with one coverage gap, and calls
+now and past: at any hour a team is free and a call waits to be offered."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def test_seeding_twice_changes_nothing_the_second_time() -> None:
         first = counts()
         output = seed()
         assert counts() == first
-    assert "(0 new shift(s))" in output
+    assert "0 new shift(s), 0 new call(s) now" in output
     assert first["teams"] == 4
     assert first["shifts"] > 0
 
@@ -66,9 +67,9 @@ def test_the_seed_has_four_teams_and_a_person_for_every_role() -> None:
 @pytest.mark.parametrize(
     ("today", "gap_hours"),
     [
-        pytest.param(dt.date(2026, 6, 3), 11.0, id="an ordinary week"),
-        pytest.param(dt.date(2026, 10, 28), 12.0, id="the gap night is the fall-back night"),
-        pytest.param(dt.date(2026, 3, 4), 10.0, id="the gap night is the spring-forward night"),
+        pytest.param(dt.date(2026, 6, 3), 12.0, id="an ordinary week"),
+        pytest.param(dt.date(2026, 10, 28), 13.0, id="the gap night is the fall-back night"),
+        pytest.param(dt.date(2026, 3, 4), 11.0, id="the gap night is the spring-forward night"),
     ],
 )
 @override_settings(DEMO_MODE=True)
@@ -79,7 +80,7 @@ def test_the_seed_covers_today_and_the_next_seven_days_but_one_night(today: dt.d
     gaps = coverage_gaps(start=start, end=local_day_bounds(today + dt.timedelta(days=7))[1])
     assert len(gaps) == 1
     (gap,) = gaps
-    assert gap.starts_at == dt.datetime.combine(today + dt.timedelta(days=3), dt.time(20), tzinfo=NY)
+    assert gap.starts_at == dt.datetime.combine(today + dt.timedelta(days=3), dt.time(19), tzinfo=NY)
     assert gap.hours == gap_hours
 
 

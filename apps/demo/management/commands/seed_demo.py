@@ -1,7 +1,13 @@
-"""Demo data: 4 co-response teams, one person per role, shifts today → +7 days with one coverage gap.
+"""Demo data: a world where the main flow can be tried at once, printed clearly.
 
-Idempotent: running it twice changes nothing (people and shifts are looked up before being made).
-Refuses to run outside demo mode, because it prints passwords.
+People (one per role), four co-response teams with a week of shifts (two teams on duty at any hour,
+one night uncovered), one call on scene and one waiting to be offered (apps/demo/dispatch.py), and two
+weeks of closed calls. Each part is a function of ``apps.demo`` (roster.py, dispatch.py) called in
+``handle`` in order; a part that builds another corner of the world adds its own module and call.
+
+Idempotent: running it twice changes nothing (what exists is looked up before anything is made; a
+new waiting call appears only when the last one was taken). ``--report`` prints the world and the
+logins without changing anything (``make run`` ends with it). Demo mode only: it prints passwords.
 """
 
 from __future__ import annotations
@@ -10,169 +16,109 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.accounts.services import user_set_roles
-from apps.core.timefmt import local_datetime, local_range, local_today
-from apps.incidents import services as incident_services
-from apps.incidents.models import Incident
+from apps.core.timefmt import local_day_bounds, local_today, to_local
+from apps.demo import dispatch, roster
+from apps.incidents.models import Assignment, Incident
 from apps.incidents.selectors import TeamStatus, team_availability
-from apps.shifts.models import Shift
-from apps.shifts.services import MemberSpec, shift_create
-from apps.teams.models import Team, TeamMembership
-from apps.teams.services import MembershipSpec, team_save
+from apps.shifts.selectors import coverage_gaps
+from apps.teams.models import Team
 
-DEMO_PASSWORD = "coresponse-demo"
+STATUS_WORDS = {
+    TeamStatus.AVAILABLE: "Available",
+    TeamStatus.CONDITIONALLY_AVAILABLE: "Conditionally available",
+    TeamStatus.NOT_AVAILABLE: "Not available",
+}
 
-PEOPLE: list[tuple[str, str, str, list[str]]] = [
-    # username, first, last, roles
-    ("dispatcher", "Dana", "Diaz", ["dispatcher"]),
-    ("diversion", "Devon", "Reyes", ["dispatcher", "clinician"]),
-    ("clinician1", "Claire", "Adams", ["clinician"]),
-    ("clinician2", "Chris", "Baker", ["clinician"]),
-    ("clinician3", "Carmen", "Cole", ["clinician"]),
-    ("clinician4", "Cody", "Dunn", ["clinician"]),
-    ("officer1", "Omar", "Evans", ["officer"]),
-    ("officer2", "Olivia", "Ford", ["officer"]),
-    ("officer3", "Owen", "Grant", ["officer"]),
-    ("officer4", "Opal", "Hayes", ["officer"]),
-    ("clinsup", "Sam", "Irwin", ["clinical_supervisor", "clinician"]),
-    ("navigator", "Nina", "Jones", ["care_navigator"]),
-    ("supervisor", "Sofia", "King", ["supervisor"]),
-    ("analyst", "Ari", "Lopez", ["analyst"]),
-    ("admin", "Alex", "Moore", ["admin"]),
-]
 
-TEAMS = [
-    ("CR-1", "clinician1", "officer1"),
-    ("CR-2", "clinician2", "officer2"),
-    ("CR-3", "clinician3", "officer3"),
-    ("CR-4", "clinician4", "officer4"),
-]
-
-# (team, local start, local end): an end before the start ends the next day.
-PATTERN = [
-    ("CR-1", dt.time(7), dt.time(17)),
-    ("CR-2", dt.time(10), dt.time(20)),
-    ("CR-3", dt.time(20), dt.time(7)),
-]
-GAP_DAY_OFFSET = 3  # CR-3's night shift is missing that night: the coverage view shows 11 hours
+def _hm(moment: dt.datetime) -> str:
+    return f"{to_local(moment):%a %H:%M}"
 
 
 class Command(BaseCommand):
-    help = "Create demo teams, people (one per role) and shifts. Demo mode only."
+    help = "Create the demo world (people, teams, shifts, calls now and past) and print it. Demo mode only."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--report", action="store_true", help="Only print the world and the logins.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE:
             raise CommandError("seed_demo prints passwords: it only runs with DEMO_MODE on.")
+        if options["report"]:
+            self.report(users=User.objects.filter(username__in=[p.username for p in roster.PEOPLE]))
+            return
         with transaction.atomic():
-            people = self._people()
-            teams = self._teams(people)
-            created = self._shifts(people, teams)
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new shift(s))."))
-        # Incidents go through the incident services, each in its own transaction.
-        self.stdout.write(f"Demo incidents: {self._incidents(people)} new.")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for username, first, last, roles in PEOPLE:
-            self.stdout.write(f"  {username:<12} {first + ' ' + last:<16} {', '.join(roles)}")
-
-    def _people(self) -> dict[str, User]:
-        people: dict[str, User] = {}
-        for username, first, last, roles in PEOPLE:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                user = User(username=username, first_name=first, last_name=last, email=f"{username}@example.org")
-                user.set_password(DEMO_PASSWORD)
-                user.save()
-                user_set_roles(user=user, roles=roles)
-                if "admin" in roles:
-                    User.objects.filter(pk=user.pk).update(is_superuser=True, is_staff=True)
-            people[username] = user
-        return people
-
-    def _teams(self, people: dict[str, User]) -> dict[str, Team]:
-        teams = {}
-        for call_sign, clinician, officer in TEAMS:
-            # Through the teams service (audited, team.* events), and only when someone is missing.
-            team = Team.objects.filter(call_sign=call_sign).first() or Team(
-                call_sign=call_sign, name=f"Co-response {call_sign}"
+            people = roster.seed_people()
+            teams = roster.seed_teams(people)
+            shifts = roster.seed_shifts(people, teams)
+        # Calls now go through the incident services, each write in its own transaction. Each part of
+        # the world is one call here (people and teams first: the other parts use them).
+        live = dispatch.seed_live_calls(people)
+        history = dispatch.seed_history(people, teams)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo world ready: {shifts} new shift(s), {live.created} new call(s) now, "
+                f"{history.calls} closed call(s) in the history."
             )
-            existing = [] if team.pk is None else list(TeamMembership.objects.filter(team=team).select_related("user"))
-            specs = [MembershipSpec(user=m.user, role=m.role) for m in existing]
-            for username, role in ((clinician, "clinician"), (officer, "officer")):
-                if all(m.user.pk != people[username].pk for m in specs):
-                    specs.append(MembershipSpec(user=people[username], role=role))
-            if team.pk is None or len(specs) > len(existing):
-                team = team_save(team=team, memberships=specs)
-            teams[call_sign] = team
-        return teams
+        )
+        for note in live.notes:
+            self.stdout.write(f"  note: {note}")
+        self.report(users=User.objects.filter(pk__in=[u.pk for u in people.values()]))
 
-    def _shifts(self, people: dict[str, User], teams: dict[str, Team]) -> int:
-        pairs = {call_sign: (clin, off) for call_sign, clin, off in TEAMS}
+    # --- the printed world ----------------------------------------------------------------------------
+
+    def report(self, *, users: Any) -> None:
+        now = timezone.now()
+        out = self.stdout.write
+        out(f"Teams on duty now ({to_local(now):%a %d %b %H:%M %Z}):")
+        duties = team_availability(at=now)
+        if not duties:
+            out("  none: no shift covers this hour (see the admin's shifts)")
+        for duty in duties:
+            names = ", ".join(m.user.display_name for m in duty.members)
+            doing = ""
+            if duty.assignments:
+                a = duty.assignments[0]
+                doing = f"  (#{a.incident_id} {a.incident.call_type_code}: {a.get_status_display().lower()})"
+            out(
+                f"  {duty.team.call_sign:<5} {STATUS_WORDS.get(duty.status, duty.status):<14} {names}, "
+                f"until {_hm(duty.shift.ends_at)}{doing}"
+            )
+        open_calls = list(
+            Incident.objects.filter(status__in=Incident.OPEN_STATUSES).order_by("-priority", "received_at")[:6]
+        )
+        active = {
+            a.incident_id: a
+            for a in Assignment.objects.filter(incident__in=open_calls, status__in=Assignment.ACTIVE).select_related(
+                "team"
+            )
+        }
+        out("Open calls:")
+        if not open_calls:
+            out("  none: create one on the dispatch console")
+        for incident in open_calls:
+            current = active.get(incident.pk)
+            state = "waiting to be offered"
+            if current is not None:
+                state = f"{current.team.call_sign}, {current.get_status_display().lower()}"
+            out(f"  #{incident.pk:<4} P{incident.priority} {incident.call_type_code:<9} {incident.address}: {state}")
+        if any(i.pk not in active for i in open_calls) and any(d.status == TeamStatus.AVAILABLE for d in duties):
+            out("  Try it: sign in as dispatcher, select the waiting call, offer it to the available team;")
+            out("  sign in as that team's clinician or officer on a phone (or a second browser) to accept.")
+        closed = Incident.objects.filter(cad_source=dispatch.HISTORY_SOURCE)
+        out(f"History: {closed.count()} closed call(s) in the last {dispatch.HISTORY_DAYS} days (Closed calls tab).")
         today = local_today()
-        created = 0
-        for offset in range(-1, 8):
-            day = today + dt.timedelta(days=offset)
-            for call_sign, start_t, end_t in PATTERN:
-                if call_sign == "CR-3" and offset == GAP_DAY_OFFSET:
-                    continue
-                start = local_datetime(day, start_t)
-                end = local_datetime(day + dt.timedelta(days=1) if end_t <= start_t else day, end_t)
-                team = teams[call_sign]
-                if Shift.objects.filter(team=team, starts_at=start).exists():
-                    continue
-                clin, off = pairs[call_sign]
-                shift_create(
-                    team=team,
-                    starts_at=start,
-                    ends_at=end,
-                    members=[
-                        MemberSpec(user=people[clin], role="clinician"),
-                        MemberSpec(user=people[off], role="officer"),
-                    ],
-                )
-                created += 1
-                self.stdout.write(f"  shift {call_sign} {local_range(start, end)}", ending="\n")
-        return created
-
-    def _incidents(self, people: dict[str, User]) -> int:
-        """Three demo incidents: one closed, one on scene, one offered to CR-1 (as far as teams are on duty)."""
-        dispatcher = people["dispatcher"]
-        created = 0
-        for number, call_type, priority, address, plan in DEMO_INCIDENTS:
-            if Incident.objects.filter(cad_source="demo", cad_number=number).exists():
-                continue
-            incident = incident_services.incident_create(
-                by=dispatcher,
-                values={"call_type_code": call_type, "priority": priority, "address": address, "beat": "D1"},
-                cad_source="demo",
-                cad_number=number,
-            )
-            created += 1
-            free = [t for t in team_availability() if t.status == TeamStatus.AVAILABLE]
-            # CR-1 gets the open offer; the others prefer another team so that CR-1 stays free.
-            free.sort(key=lambda t: (t.team.call_sign != "CR-1") == (plan == "offered"))
-            if not free:
-                self.stdout.write(f"  incident {number}: no free team on duty now, left unassigned")
-                continue
-            team = free[0]
-            offer = incident_services.assignment_offer(incident_id=incident.pk, team_id=team.team.pk, by=dispatcher)
-            member = team.members[0].user
-            steps = {"offered": [], "on_scene": ["en_route", "on_scene"], "closed": ["en_route", "on_scene", "cleared"]}
-            if steps[plan]:
-                incident_services.assignment_accept(assignment_id=offer.pk, by=member)
-            for status in steps[plan]:
-                incident_services.assignment_status_update(assignment_id=offer.pk, by=member, status=status)
-            self.stdout.write(f"  incident {number} {call_type} → {team.team.call_sign}, {plan}")
-        return created
-
-
-# (CAD number, call type, priority, address, what happens). The closed one goes first, so CR-1
-# is free again for the offer.
-DEMO_INCIDENTS = [
-    ("DEMO-0001", "WELFARE", 4, "200 E Main St, Durham, NC", "closed"),
-    ("DEMO-0002", "MNTL", 6, "500 W Chapel Hill St, Durham, NC", "on_scene"),
-    ("DEMO-0003", "SUICTHRT", 8, "101 City Hall Plaza, Durham, NC", "offered"),
-]
+        gaps = coverage_gaps(start=now, end=local_day_bounds(today + dt.timedelta(days=7))[1])
+        if gaps:
+            gap = gaps[0]
+            out(f"Coverage gap ahead: {_hm(gap.starts_at)} to {_hm(gap.ends_at)} (no team on duty).")
+        out(f"Teams: {', '.join(Team.objects.order_by('call_sign').values_list('call_sign', flat=True))}.")
+        out(f"Logins (password for all: {roster.DEMO_PASSWORD}; first sign-in sets up the authenticator app):")
+        present = set(users.values_list("username", flat=True))
+        for p in roster.PEOPLE:
+            if p.username in present:
+                out(f"  {p.username:<11} {p.full_name:<13} {p.what}")
