@@ -333,6 +333,18 @@ WEBPUSH_VAPID_SUBJECT = os.environ.get("WEBPUSH_VAPID_SUBJECT", "mailto:corespon
 WEBPUSH_TTL_SECONDS = int(os.environ.get("WEBPUSH_TTL_SECONDS", "86400"))
 WEBPUSH_TIMEOUT_SECONDS = env_float("WEBPUSH_TIMEOUT_SECONDS", 10.0)
 
+# --- Incidents and assignments (apps.incidents; docs/incidents.md) --------------------------------
+# An offer nobody accepted within this many seconds (offered or acknowledged only) expires: the
+# incident is back to Active for another team, the dispatchers and the team are told. The beat sweep
+# below is the timer; each offer is claimed by a conditional UPDATE, so it expires exactly once.
+INCIDENTS_OFFER_EXPIRE_SECONDS = env_float("INCIDENTS_OFFER_EXPIRE_SECONDS", 300.0)
+INCIDENTS_OFFER_EXPIRE_SWEEP_SECONDS = env_float("INCIDENTS_OFFER_EXPIRE_SWEEP_SECONDS", 10.0)
+CELERY_BEAT_SCHEDULE["incidents-offers-expire"] = {
+    "task": "incidents.assignments_expire_due",
+    "schedule": INCIDENTS_OFFER_EXPIRE_SWEEP_SECONDS,
+    "options": {"expires": INCIDENTS_OFFER_EXPIRE_SWEEP_SECONDS * 2},
+}
+
 # --- Reminders (apps.reminders; docs/reminders.md) ------------------------------------------------
 # A row stuck in "sending" longer than this (its worker died) is put back to "scheduled" by the sweep.
 REMINDERS_SENDING_TIMEOUT_SECONDS = env_float("REMINDERS_SENDING_TIMEOUT_SECONDS", 300.0)

@@ -10,14 +10,17 @@ class ClinicalConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.crypto import check_note_keys
+        from apps.realtime import registry
         from apps.reminders.models import Reminder
         from apps.reminders.registry import register_obsolescence_check
 
+        from . import events
         from .models import ClinicalNote, IvcRecord
 
         # No key, or an invalid one, means clinical content can be neither written nor read:
         # refuse to start (ImproperlyConfigured with the fix in the message) rather than fail per request.
         check_note_keys()
+        registry.register(*events.EVENTS)
 
         def note_signed(reminder: Reminder) -> bool:
             return not ClinicalNote.objects.filter(pk=reminder.subject_id, status=ClinicalNote.Status.DRAFT).exists()

@@ -8,7 +8,6 @@ class RealtimeConfig(AppConfig):
     label = "realtime"
 
     def ready(self) -> None:
-        from . import events, registry, wiring
+        from . import events, registry
 
         registry.register(*events.EVENTS)
-        wiring.register()

@@ -5,8 +5,7 @@ Lifecycle (durations are settings, see docs/realtime.md):
 * ``escalation_start`` — in the transaction that offers the subject, with the offer event's uid
   and the people it was offered to;
 * a device reports the offer event *seen* → ``acknowledged_at`` (stops push and alert);
-* ``escalation_resolve`` — accepted, declined, cancelled … (stops everything);
-* or, without a call from the owner, the sweep *discovers* open subjects (hook ``discover``);
+* ``escalation_resolve`` — accepted, declined, cancelled, expired … (stops everything);
 * ``escalation_sweep`` (Celery beat, every ``REALTIME_ESCALATION_SWEEP_SECONDS``) fires due stages:
   ``push`` (Web Push to every subscribed device of the recipients), ``alert`` (a ``delivery.alert``
   event to the dispatchers), ``reassign`` (a ``delivery.reassign`` event to the dispatchers: the
@@ -18,7 +17,9 @@ restart fire a stage once. The claim commits before the side effect (push is net
 not hold a lock), so a crash between the two loses that one stage (at most once); the next stage
 still fires, which is why alert and reassign exist.
 
-Subject kinds register hooks with ``register_subject`` (assignments: wiring.py).
+Subject kinds register hooks with ``register_subject`` at their app's ready (assignments:
+apps/incidents/delivery.py). The owner starts and resolves its subjects itself; nothing here looks
+for subjects it was not told about.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -51,15 +52,6 @@ class SubjectState:
 
 
 @dataclass(frozen=True)
-class NewSubject:
-    subject: str
-    event_uid: uuid.UUID
-    recipients: list[int]
-    team_label: str
-    offered_at: dt.datetime
-
-
-@dataclass(frozen=True)
 class SubjectHooks:
     """Optional callbacks of one subject kind; ids are the part after ``kind:``.
 
@@ -68,7 +60,6 @@ class SubjectHooks:
 
     state: Callable[[str], str] | None = None  # a SubjectState value
     on_acknowledged: Callable[[str, int], None] | None = None  # (id, user_id): first device saw it
-    discover: Callable[[], list[NewSubject]] | None = None  # open subjects that have no escalation row yet
     url: Callable[[str], str] | None = None  # where the push notification's "Open" lands in the app
 
 
@@ -159,8 +150,9 @@ def escalation_acknowledged_hook(*, subject: str, user_id: int) -> None:
     try:
         hooks.on_acknowledged(ident, user_id)
     except Exception:
-        # A 409 (already accepted) or a permission change is not a delivery failure; never a 500.
-        log.info("acknowledge hook of %s refused", subject, exc_info=True)
+        # The receipt is committed and stays; the owner's hook handles the refusals it expects (an
+        # offer already answered) itself, so what arrives here is a bug: logged loudly, never a 500.
+        log.exception("acknowledge hook of %s failed", subject)
 
 
 # --- the sweep --------------------------------------------------------------------------------------
@@ -203,47 +195,6 @@ def _still_open(escalation: Escalation, now: dt.datetime) -> bool:
     return True
 
 
-def _discover(now: dt.datetime) -> int:
-    """Create rows for open subjects their owner did not start (see ``register_subject``).
-
-    Receipts that arrived before the row existed count: delivered / seen are taken from them.
-    """
-    from .models import Receipt
-
-    created = 0
-    for kind, hooks in list(_hooks.items()):
-        if hooks.discover is None:
-            continue
-        for new in hooks.discover():
-            if Escalation.objects.filter(subject=new.subject).exists():
-                continue
-            with transaction.atomic():
-                try:
-                    with transaction.atomic():
-                        escalation = escalation_start(
-                            subject=new.subject,
-                            event_uid=new.event_uid,
-                            recipients=new.recipients,
-                            team_label=new.team_label,
-                            at=new.offered_at,
-                            restart=False,
-                        )
-                except IntegrityError:
-                    continue  # another sweep created it
-                receipts = Receipt.objects.filter(event_uid=new.event_uid, user_id__in=new.recipients)
-                first_delivered = receipts.filter(delivered_at__isnull=False).order_by("delivered_at").first()
-                first_seen = receipts.filter(seen_at__isnull=False).order_by("seen_at").first()
-                Escalation.objects.filter(pk=escalation.pk).update(
-                    delivered_at=first_delivered.delivered_at if first_delivered else None,
-                    acknowledged_at=first_seen.seen_at if first_seen else None,
-                )
-            created += 1
-            if first_seen is not None:
-                escalation_acknowledged_hook(subject=new.subject, user_id=first_seen.user_id)
-            log.debug("escalation for %s (%s) discovered", new.subject, kind)
-    return created
-
-
 def _dispatcher_frame(escalation: Escalation, stage: str, now: dt.datetime) -> dict[str, Any]:
     return {
         "subject": escalation.subject,
@@ -258,7 +209,7 @@ def _dispatcher_frame(escalation: Escalation, stage: str, now: dt.datetime) -> d
 def escalation_sweep(*, now: dt.datetime | None = None, batch: int = 200) -> dict[str, int]:
     """Fire every due stage once. Safe to run concurrently and repeatedly. Returns counts fired."""
     now = now or timezone.now()
-    fired = {"discovered": _discover(now), "push": 0, "alert": 0, "reassign": 0}
+    fired = {"push": 0, "alert": 0, "reassign": 0}
     for stage in ("push", "alert", "reassign"):
         due = list(
             Escalation.objects.filter(PENDING[stage], **{f"{stage}_due_at__lte": now})

@@ -23,11 +23,14 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.clinical import hooks as clinical_hooks
+        from apps.realtime import registry
         from apps.reminders.registry import register_obsolescence_check
 
+        from . import events
         from .selectors import person_open_referrals
         from .services import followup_reminder_is_obsolete
 
+        registry.register(*events.EVENTS)
         # A reminder about a follow-up that was done, closed or reassigned meanwhile is cancelled, not sent.
         register_obsolescence_check("referrals.followup", followup_reminder_is_obsolete)
         # clinical sits below referrals and never imports it: it calls these (apps/clinical/hooks.py).

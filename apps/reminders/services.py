@@ -26,12 +26,13 @@ from apps.realtime.push import push_send_to_user
 from apps.realtime.services import event_emit
 
 from . import channels
+from .events import REMINDER_DUE
 from .models import Delivery, Reminder
 from .registry import reminder_is_obsolete
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "reminder.due"
+EVENT_TYPE = REMINDER_DUE.name
 TITLE_MAX = 120
 EVENT_CHUNK = 20  # reminder events written per transaction
 

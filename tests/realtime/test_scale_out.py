@@ -113,6 +113,29 @@ def clients() -> Iterator[Clients]:
     c.close()
 
 
+# A payload valid for apps/incidents/events.py (the server processes take receipts for this type).
+OFFER_DATA: dict[str, Any] = {
+    "incident_id": 1,
+    "incident_status": "Active",
+    "call_type": "EDP",
+    "call_type_common": "",
+    "priority": 5,
+    "address": "",
+    "beat": "",
+    "safety": {
+        "weapon_present": False,
+        "weapon_kind": "",
+        "violence_toward_responders": False,
+        "substances_involved": False,
+        "premise_hazards": "",
+    },
+    "assignment_id": 1,
+    "status": "offered",
+    "team_id": 1,
+    "team_call_sign": "CR-A",
+}
+
+
 def emit(users: list[Any], n: int, type: str = "test.event") -> None:
     with transaction.atomic():
         event_emit(type=type, recipients=users, data={"n": n, "committed_at": time.time()})
@@ -136,7 +159,7 @@ def test_an_api_call_on_process_a_reaches_a_client_on_process_b(
 
     env = server_env(database_url(), redis_server.url, EVENTS_CATCHUP_SECONDS="60")
     with transaction.atomic():
-        (offer,) = event_emit(type="assignment.offered", recipients=[officer_a], data={"incident_id": 1})
+        (offer,) = event_emit(type="assignment.offered", recipients=[officer_a], data=OFFER_DATA)
     device = Device.objects.create(id=uuid.uuid4(), user=officer_a, last_seen_at=timezone.now())
     _key, secret = ApiKey.generate(name="test", user=officer_a, scopes=[ApiKeyScope.API_WRITE])
     with servers(2, env, tmp_path) as (a, b):
@@ -163,7 +186,7 @@ def test_a_celery_workers_event_reaches_clients_on_both_processes(
 
     env = server_env(database_url(), redis_server.url, EVENTS_CATCHUP_SECONDS="60")
     with transaction.atomic():
-        (offer,) = event_emit(type="assignment.offered", recipients=[officer_a], data={"incident_id": 1})
+        (offer,) = event_emit(type="assignment.offered", recipients=[officer_a], data=OFFER_DATA)
         escalation_start(
             subject="test:1", event_uid=offer.uid, recipients=[officer_a], at=timezone.now() - dt.timedelta(seconds=70)
         )
@@ -251,6 +274,6 @@ def test_embedded_default_a_worker_event_reaches_the_browser_through_the_bridge(
         c = clients.add(a.port, session_of(officer_a), "officer@embedded")
         clients.all_connected()
         started = time.monotonic()
-        emit([officer_a], 0, type="reminder.due")
+        emit([officer_a], 0)
         assert clients.wait(lambda: len(c.frames) == 1, 5)
         assert time.monotonic() - started < 3

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from .assignments import (
     ENDED,
+    ESCALATION_KIND,
     EVENT_FOR,
     FIELD_STATUSES,
     INCIDENT_STATUS_FOR,
@@ -34,6 +35,8 @@ from .assignments import (
     assignment_offer,
     assignment_reassign,
     assignment_status_update,
+    assignments_expire_due,
+    escalation_subject,
 )
 from .cad_intake import CadResult, cad_incident_upsert
 from .common import team_member_ids
@@ -43,6 +46,7 @@ __all__ = [
     "CLOCK_SKEW",
     "EDITABLE_FIELDS",
     "ENDED",
+    "ESCALATION_KIND",
     "EVENT_FOR",
     "FIELD_STATUSES",
     "INCIDENT_STATUS_FOR",
@@ -58,7 +62,9 @@ __all__ = [
     "assignment_offer",
     "assignment_reassign",
     "assignment_status_update",
+    "assignments_expire_due",
     "cad_incident_upsert",
+    "escalation_subject",
     "incident_create",
     "incident_triage",
     "incident_update",

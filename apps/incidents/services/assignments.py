@@ -4,14 +4,18 @@ assignment can change."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, Invalid, NotFound
+from apps.realtime.escalation import escalation_resolve, escalation_start
 from apps.teams.models import Team
 
 from .. import access
@@ -59,6 +63,9 @@ INCIDENT_STATUS_FOR: dict[str, str] = {
     S.CLEARED: IS.CLOSED,
 }
 ENDED = (S.DECLINED, S.EXPIRED, S.CANCELLED)
+# Leaving these stops the offer's delivery escalation (apps.realtime.escalation).
+RESOLVES_DELIVERY = (S.ACCEPTED, S.DECLINED, S.EXPIRED, S.CANCELLED)
+ESCALATION_KIND = "assignment"  # escalation subjects are "assignment:<id>"
 # Event type per transition; the field statuses (en route … cleared) are all "assignment.status".
 EVENT_FOR: dict[str, str] = {
     S.ACKNOWLEDGED: "assignment.acknowledged",
@@ -84,6 +91,10 @@ def _set_incident_status(incident: Incident, status: str, *, by: User | None, as
     )
 
 
+def escalation_subject(assignment_id: int) -> str:
+    return f"{ESCALATION_KIND}:{assignment_id}"
+
+
 def _current_state(assignment_id: int) -> dict[str, Any]:
     row = Assignment.objects.filter(pk=assignment_id).values("id", "status", "team__call_sign").first()
     if row is None:
@@ -107,8 +118,10 @@ def _transition(
     reason: str = "",
     actor_must_be_on_team: bool = True,
     dispatcher_may_act: bool = False,
+    only_if: Q | None = None,
 ) -> Assignment:
-    """Move one assignment to ``to`` if its current status allows it; else Conflict with the current state."""
+    """Move one assignment to ``to`` if its current status allows it (and ``only_if`` holds); else
+    Conflict with the current state."""
     incident_id = Assignment.objects.filter(pk=assignment_id).values_list("incident_id", flat=True).first()
     if incident_id is None:
         raise NotFound("Assignment not found.")
@@ -127,9 +140,12 @@ def _transition(
     elif to in ENDED:
         changes |= {"ended_by": by, "end_reason": reason}
     # The conditional UPDATE is the guard: of two devices accepting at once exactly one matches.
-    updated = Assignment.objects.filter(pk=assignment_id, status__in=TRANSITIONS[to]).update(**changes)
+    claim = Assignment.objects.filter(pk=assignment_id, status__in=TRANSITIONS[to])
+    updated = (claim.filter(only_if) if only_if is not None else claim).update(**changes)
     if not updated:
         current = _current_state(assignment_id)
+        if current.get("status") in TRANSITIONS[to]:
+            raise Conflict(f"The assignment cannot change to {to} yet.", current=current)
         raise Conflict(
             f"Cannot change the assignment to {to}: it is {current.get('status')}.",
             current=current,
@@ -150,6 +166,8 @@ def _transition(
         _set_incident_status(incident, INCIDENT_STATUS_FOR[to], by=by, assignment=assignment)
     elif to in ENDED and incident.status in (IS.RESOURCES_ASSIGNED, IS.RESOURCES_ENROUTE, IS.RESOURCES_ONSCENE):
         _set_incident_status(incident, IS.ACTIVE, by=by, assignment=assignment)
+    if to in RESOLVES_DELIVERY:
+        escalation_resolve(subject=escalation_subject(assignment.pk), resolution=to, at=now)
     event_type = EVENT_FOR.get(to, "assignment.status")
     emit(
         type=event_type,
@@ -196,9 +214,19 @@ def _offer(*, incident: Incident, team: Team, by: User) -> Assignment:
         assignment=assignment,
         at=now,
     )
-    emit(
-        type="assignment.offered", incident=incident, assignment=assignment, team_member_ids=team_member_ids(assignment)
-    )
+    members = team_member_ids(assignment)
+    events = emit(type="assignment.offered", incident=incident, assignment=assignment, team_member_ids=members)
+    # The delivery clock (push, alert, reassign; apps.realtime.escalation) starts in this transaction,
+    # for the offer event as the team got it. Nobody on the team to deliver to: nothing to escalate.
+    offered_event = next((e for e in events if e.user_id in members), None)
+    if offered_event is not None:
+        escalation_start(
+            subject=escalation_subject(assignment.pk),
+            event_uid=offered_event.uid,
+            recipients=sorted(members),
+            team_label=team.call_sign,
+            at=now,
+        )
     return assignment
 
 
@@ -276,9 +304,46 @@ def assignment_cancel(*, assignment_id: int, by: User, reason: str) -> Assignmen
     )
 
 
+def offer_expiry_cutoff(now: dt.datetime) -> dt.datetime:
+    """Offers made at or before this moment are past their deadline."""
+    return now - dt.timedelta(seconds=settings.INCIDENTS_OFFER_EXPIRE_SECONDS)
+
+
 @transaction.atomic
-def assignment_expire(*, assignment_id: int) -> Assignment:
-    """Called by the delivery timer (not built here) when nobody answered the offer in time."""
+def assignment_expire(*, assignment_id: int, now: dt.datetime | None = None) -> Assignment:
+    """Nobody accepted the offer within ``INCIDENTS_OFFER_EXPIRE_SECONDS``: it expires (the incident
+    is back to Active, the team and the board get ``assignment.expired``, the escalation stops).
+
+    The conditional UPDATE claims it (still offered or acknowledged, offered before the deadline):
+    of two sweepers, or a sweeper and an accept, exactly one wins; the other gets a Conflict.
+    """
+    cutoff = offer_expiry_cutoff(now or timezone.now())
     return _transition(
-        assignment_id=assignment_id, to=S.EXPIRED, by=None, reason="no answer", actor_must_be_on_team=False
+        assignment_id=assignment_id,
+        to=S.EXPIRED,
+        by=None,
+        reason="no answer",
+        actor_must_be_on_team=False,
+        only_if=Q(offered_at__lte=cutoff),
     )
+
+
+def assignments_expire_due(*, now: dt.datetime | None = None, batch: int = 200) -> int:
+    """The offer timer (Celery beat, every ``INCIDENTS_OFFER_EXPIRE_SWEEP_SECONDS``): expire every
+    offer past its deadline, oldest first, each in its own transaction. Returns how many this call
+    expired. Safe to run concurrently and repeatedly: each offer expires exactly once."""
+    now = now or timezone.now()
+    due = list(
+        Assignment.objects.filter(status__in=TRANSITIONS[S.EXPIRED], offered_at__lte=offer_expiry_cutoff(now))
+        .order_by("offered_at", "id")
+        .values_list("pk", flat=True)[:batch]
+    )
+    expired = 0
+    for assignment_id in due:
+        try:
+            assignment_expire(assignment_id=assignment_id, now=now)
+        except Conflict:
+            # Lost the claim: another sweeper expired it, or the team answered since the read above.
+            continue
+        expired += 1
+    return expired

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import Invalid, NotFound
+from apps.realtime.models import Event
 from apps.realtime.services import dispatcher_recipients, event_emit
 
 from .. import access
@@ -101,8 +102,9 @@ def emit(
     assignment: Assignment | None = None,
     team_member_ids: set[int] | None = None,
     extra: Mapping[str, Any] | None = None,
-) -> None:
+) -> list[Event]:
     """One event to the board (dispatchers, supervisors) and, for an assignment, the team on shift.
+    Returns the stored events (one per recipient, one shared uid).
 
     Payloads carry ids, statuses and dispatch fields only. The subject's name is added for roles
     that may see it: full-access roles, and an officer only while this is their current call.
@@ -131,7 +133,7 @@ def emit(
             return None  # analysts are never recipients of live dispatch events
         return data
 
-    event_emit(type=type, recipients=recipients, data=payload)
+    return event_emit(type=type, recipients=recipients, data=payload)
 
 
 def team_member_ids(assignment: Assignment) -> set[int]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from apps.core.errors import Conflict, Invalid
 from apps.incidents import services
 from apps.incidents.models import Assignment, Incident, TimelineEntry
+
+LATE = dt.timedelta(days=1)  # past every offer's expiry deadline
+
 
 S = Assignment.Status
 ALL = list(S.values)
@@ -25,7 +30,7 @@ def _drive(assignment: Assignment, to: str, *, member: Any, dispatcher: Any) -> 
     if to == S.DECLINED:
         return services.assignment_decline(assignment_id=aid, by=member, reason="on another call")
     if to == S.EXPIRED:
-        return services.assignment_expire(assignment_id=aid)
+        return services.assignment_expire(assignment_id=aid, now=timezone.now() + LATE)
     if to == S.CANCELLED:
         return services.assignment_cancel(assignment_id=aid, by=dispatcher, reason="caller withdrew")
     return services.assignment_status_update(assignment_id=aid, by=member, status=to)

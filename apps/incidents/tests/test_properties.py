@@ -4,15 +4,19 @@ follows the assignment."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from apps.core.errors import Conflict, Invalid
 from apps.incidents import services
 from apps.incidents.models import Assignment, Incident, TimelineEntry
+
+LATE = dt.timedelta(days=1)  # past every offer's expiry deadline
 
 S = Assignment.Status
 ACTIONS = ["offer", "reassign", "ack", "accept", "decline", "cancel", "expire", *services.FIELD_STATUSES]
@@ -112,7 +116,7 @@ def test_random_action_sequences_keep_the_invariants(
                     a = services.assignment_cancel(assignment_id=target.pk, by=dispatcher, reason="r")
                     history[a.pk].append(S.CANCELLED)
                 elif name == "expire":
-                    a = services.assignment_expire(assignment_id=target.pk)
+                    a = services.assignment_expire(assignment_id=target.pk, now=timezone.now() + LATE)
                     history[a.pk].append(S.EXPIRED)
                 else:
                     a = services.assignment_status_update(assignment_id=target.pk, by=who, status=name)

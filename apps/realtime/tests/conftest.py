@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +13,23 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.test import Client
 
+from apps.realtime import registry
 from apps.realtime.services import event_emit
+
+# An offer-like event type for the delivery engine's own tests: it takes receipts and any payload.
+# (assignment.offered belongs to apps.incidents, with its schema; these tests are not about it.)
+TEST_OFFER = "test.offer"
+
+
+@pytest.fixture(autouse=True)
+def test_offer_type(settings: Any) -> Iterator[str]:
+    event_type = registry.EventType(
+        TEST_OFFER, "Tests of receipts and escalation: any payload.", registry.obj(extra=True)
+    )
+    registry.register(event_type)
+    settings.REALTIME_RECEIPT_EVENT_TYPES = [*settings.REALTIME_RECEIPT_EVENT_TYPES, TEST_OFFER]
+    yield TEST_OFFER
+    registry.registry.unregister(TEST_OFFER)
 
 
 def session_key_for(user: Any) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import uuid
 from typing import Any
@@ -20,6 +19,8 @@ from apps.realtime.models import Device, Escalation, Event, PushSubscription, Re
 from apps.realtime.push import vapid_keys
 from apps.realtime.receipts import receipt_record
 from apps.realtime.services import event_emit
+
+from .conftest import TEST_OFFER
 
 S = dt.timedelta(seconds=1)
 
@@ -58,7 +59,7 @@ def offer(officer_a: Any, clinician_a: Any, dispatcher: Any) -> Any:
     """A test subject offered to team A at ``at``; returns (escalation, offered event uid)."""
     at = timezone.now()
     with transaction.atomic():
-        events = event_emit(type="assignment.offered", recipients=[officer_a, clinician_a, dispatcher], data={"n": 1})
+        events = event_emit(type=TEST_OFFER, recipients=[officer_a, clinician_a, dispatcher], data={"n": 1})
         esc = escalation_start(
             subject="test:1", event_uid=events[0].uid, recipients=[officer_a, clinician_a], team_label="CR-A", at=at
         )
@@ -219,7 +220,7 @@ def test_two_workers_sweeping_at_once_fire_each_stage_exactly_once(
     start = timezone.now() - dt.timedelta(minutes=3)
     with transaction.atomic():
         for i in range(10):
-            events = event_emit(type="assignment.offered", recipients=[officer_a, clinician_a], data={"n": i})
+            events = event_emit(type=TEST_OFFER, recipients=[officer_a, clinician_a], data={"n": i})
             escalation_start(
                 subject=f"test:{i}", event_uid=events[0].uid, recipients=[officer_a, clinician_a], at=start
             )
@@ -245,66 +246,6 @@ def test_two_workers_sweeping_at_once_fire_each_stage_exactly_once(
     assert webpush.call_count == 10  # one subscribed device, ten offers, once each
     for type in ("delivery.escalated", "delivery.alert", "delivery.reassign"):
         assert len(dispatcher_events(dispatcher, type)) == 10
-
-
-# --- wired to incident assignments -------------------------------------------------------------------
-
-
-@pytest.fixture
-def assignment(dispatcher: Any, on_shift_a: Any) -> Any:
-    from apps.incidents import services
-
-    incident = services.incident_create(by=dispatcher, values={"address": "1 Main St", "priority": 8})
-    return services.assignment_offer(incident_id=incident.pk, team_id=on_shift_a.team_id, by=dispatcher)
-
-
-def test_an_offered_assignment_is_discovered_and_seen_on_a_device_acknowledges_it(
-    assignment: Any, officer_a: Any, dispatcher: Any, webpush: Any
-) -> None:
-    from apps.incidents.models import Assignment
-
-    device = device_of(officer_a)
-    offered_event = Event.objects.get(user=officer_a, type="assignment.offered")
-    # Seen before the sweep ever ran: the receipt is kept and counted when the row is discovered.
-    receipt_record(user=officer_a, device_id=device.pk, stage="delivered", cursor=offered_event.seq)
-    assert escalation_sweep(now=assignment.offered_at + 1 * S)["discovered"] == 1
-    esc = Escalation.objects.get(subject=f"assignment:{assignment.pk}")
-    assert esc.event_uid == offered_event.uid and esc.delivered_at is not None and esc.team_label == "CR-A"
-    receipt_record(user=officer_a, device_id=device.pk, stage="seen", cursor=offered_event.seq)
-    assignment.refresh_from_db()
-    assert assignment.status == Assignment.Status.ACKNOWLEDGED and assignment.acknowledged_by == officer_a
-    assert escalation_sweep(now=assignment.offered_at + 30 * S)["push"] == 0
-    webpush.assert_not_called()
-    assert Event.objects.filter(user=dispatcher, type="assignment.acknowledged").exists()
-
-
-def test_an_accepted_assignment_is_resolved_and_fires_nothing(
-    assignment: Any, officer_a: Any, dispatcher: Any, webpush: Any
-) -> None:
-    from apps.incidents import services
-
-    escalation_sweep(now=assignment.offered_at + 1 * S)
-    services.assignment_accept(assignment_id=assignment.pk, by=officer_a)
-    fired = escalation_sweep(now=assignment.offered_at + 200 * S)
-    assert (fired["push"], fired["alert"], fired["reassign"]) == (0, 0, 0)
-    assert Escalation.objects.get(subject=f"assignment:{assignment.pk}").resolution == "closed"
-
-
-def test_an_unanswered_assignment_is_pushed_alerted_and_flagged(
-    assignment: Any, officer_a: Any, clinician_a: Any, dispatcher: Any, webpush: Any
-) -> None:
-    device_of(officer_a)
-    device_of(clinician_a)
-    at = assignment.offered_at
-    escalation_sweep(now=at + 1 * S)
-    assert escalation_sweep(now=at + 21 * S)["push"] == 1
-    assert webpush.call_count == 2
-    # "Open" lands on the assignment (the team home shows it full screen); no clinical text.
-    sent = json.loads(webpush.call_args_list[0].kwargs["data"])
-    assert sent["url"] == f"/team?assignment={assignment.pk}"
-    assert escalation_sweep(now=at + 61 * S)["alert"] == 1
-    assert escalation_sweep(now=at + 121 * S)["reassign"] == 1
-    assert escalation_sweep(now=at + 200 * S) == {"discovered": 0, "push": 0, "alert": 0, "reassign": 0}
 
 
 def test_hooks_of_unknown_subject_kinds_default_to_pending() -> None:

@@ -21,10 +21,12 @@ from apps.realtime.selectors import (
 )
 from apps.realtime.services import event_emit
 
+from .conftest import TEST_OFFER
+
 
 def offer(subject: str, recipients: list[Any], *, at: dt.datetime | None = None) -> uuid.UUID:
     with transaction.atomic():
-        events = event_emit(type="assignment.offered", recipients=recipients, data={"n": 1})
+        events = event_emit(type=TEST_OFFER, recipients=recipients, data={"n": 1})
         escalation_start(subject=subject, event_uid=events[0].uid, recipients=recipients, team_label="CR-A", at=at)
     return events[0].uid
 

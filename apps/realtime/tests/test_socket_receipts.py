@@ -14,14 +14,14 @@ from apps.realtime.escalation import escalation_start
 from apps.realtime.models import Escalation, Receipt
 from apps.realtime.services import event_emit
 
-from .conftest import connect_hello, emit, receive, receive_events
+from .conftest import TEST_OFFER, connect_hello, emit, receive, receive_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def offer_to_sync(users: list[Any]) -> Escalation:
     with transaction.atomic():
-        events = event_emit(type="assignment.offered", recipients=users, data={"incident_id": 3})
+        events = event_emit(type=TEST_OFFER, recipients=users, data={"incident_id": 3})
         return escalation_start(subject="test:3", event_uid=events[0].uid, recipients=users)
 
 

@@ -8,6 +8,206 @@ export type paths = Record<string, never>;
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The team accepted the offer; to the board and the team. */
+        "assignment.accepted": {
+            address: string;
+            assignment_id: number;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            /** @enum {string} */
+            status: "offered" | "acknowledged" | "accepted" | "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared" | "declined" | "expired" | "cancelled";
+            subject_name?: string;
+            team_call_sign: string;
+            team_id: number;
+        };
+        /** @description A device of the team showed the offer; to the board and the team. */
+        "assignment.acknowledged": {
+            address: string;
+            assignment_id: number;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            /** @enum {string} */
+            status: "offered" | "acknowledged" | "accepted" | "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared" | "declined" | "expired" | "cancelled";
+            subject_name?: string;
+            team_call_sign: string;
+            team_id: number;
+        };
+        /** @description A dispatcher cancelled the assignment or reassigned it away; to the board and the team. */
+        "assignment.cancelled": {
+            address: string;
+            assignment_id: number;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            reason: string;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            /** @enum {string} */
+            status: "offered" | "acknowledged" | "accepted" | "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared" | "declined" | "expired" | "cancelled";
+            subject_name?: string;
+            team_call_sign: string;
+            team_id: number;
+        };
+        /** @description The team declined the offer, with a reason; to the board and the team. */
+        "assignment.declined": {
+            address: string;
+            assignment_id: number;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            reason: string;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            /** @enum {string} */
+            status: "offered" | "acknowledged" | "accepted" | "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared" | "declined" | "expired" | "cancelled";
+            subject_name?: string;
+            team_call_sign: string;
+            team_id: number;
+        };
+        /** @description Nobody accepted the offer within INCIDENTS_OFFER_EXPIRE_SECONDS; to the board and the team. */
+        "assignment.expired": {
+            address: string;
+            assignment_id: number;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            reason: string;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            /** @enum {string} */
+            status: "offered" | "acknowledged" | "accepted" | "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared" | "declined" | "expired" | "cancelled";
+            subject_name?: string;
+            team_call_sign: string;
+            team_id: number;
+        };
+        /** @description An incident was offered to a team (also the new offer of a reassign); to the board and the team. */
+        "assignment.offered": {
+            address: string;
+            assignment_id: number;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            /** @enum {string} */
+            status: "offered" | "acknowledged" | "accepted" | "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared" | "declined" | "expired" | "cancelled";
+            subject_name?: string;
+            team_call_sign: string;
+            team_id: number;
+        };
+        /** @description The pair moved the call on (en route, on scene, transporting, at facility, cleared); to the board and the team. */
+        "assignment.status": {
+            address: string;
+            assignment_id: number;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            /** @enum {string} */
+            status: "offered" | "acknowledged" | "accepted" | "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared" | "declined" | "expired" | "cancelled";
+            subject_name?: string;
+            team_call_sign: string;
+            team_id: number;
+        };
+        /** @description Someone opened an encounter outside their scope (break-glass); to the clinical supervisors. */
+        "clinical.break_glass": {
+            break_glass_id: number;
+            /** Format: uuid */
+            encounter_id: string;
+            user_id: number;
+        };
+        /** @description A record of an encounter changed (what: its kind, or just 'encounter'); to the people on it but the writer. */
+        "clinical.encounter_changed": {
+            /** Format: uuid */
+            encounter_id: string;
+            /** @enum {string} */
+            event: "changed";
+            high_risk?: boolean;
+            revision: number;
+            /** @enum {string} */
+            risk_level?: "" | "none" | "low" | "moderate" | "high";
+            what: string;
+        };
+        /** @description An encounter turned high risk (C-SSRS); to the clinical supervisors and the people on it. */
+        "clinical.encounter_high_risk": {
+            /** Format: uuid */
+            encounter_id: string;
+            /** @enum {string} */
+            event: "high_risk";
+            high_risk?: boolean;
+            /** @enum {string} */
+            risk_level?: "" | "none" | "low" | "moderate" | "high";
+        };
         /** @description An offer is still unseen: call the team or reassign; to dispatchers. */
         "delivery.alert": {
             delivered: boolean;
@@ -57,6 +257,81 @@ export interface components {
             subject: string | null;
             user_id: number;
         };
+        /** @description A follow-up was assigned to the recipient (created or reassigned); to its assignee. */
+        "followup.assigned": {
+            /** Format: date-time */
+            due_at: string;
+            followup_id: number;
+            url: string;
+        };
+        /** @description An incident was created (by hand or by the CAD); to the board. */
+        "incident.created": {
+            address: string;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            subject_name?: string;
+        };
+        /** @description Triage was recorded (eligibility, outcome, not-served reason); to the board. */
+        "incident.triaged": {
+            address: string;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            coresponse_eligible: boolean | null;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            /** @enum {string} */
+            not_served_reason: "" | "no_team_on_shift" | "all_teams_busy" | "out_of_area" | "declined_by_caller" | "other";
+            priority: number;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            subject_name?: string;
+            /** @enum {string} */
+            triage_outcome: "resolved_by_phone" | "dispatch_co_response" | "community_response" | "police_only" | "transfer_988" | "no_response_needed";
+        };
+        /** @description Dispatch fields of an incident changed (edit or CAD update); to the board and the team on it. */
+        "incident.updated": {
+            address: string;
+            assignment_id?: number;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            changed: string[];
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            /** @enum {string} */
+            status?: "offered" | "acknowledged" | "accepted" | "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared" | "declined" | "expired" | "cancelled";
+            subject_name?: string;
+            team_call_sign?: string;
+            team_id?: number;
+        };
         /** @description A member's SMS or call stage of an offer changed (sent, delivered, answered, replied, skipped); to dispatchers. */
         "notification.stage": {
             answered_at: string | null;
@@ -75,6 +350,18 @@ export interface components {
             status: "scheduled" | "sending" | "sent" | "skipped" | "cancelled" | "failed";
             subject: string;
             user_id: number;
+        };
+        /** @description A reminder came due; to its recipient (a follow-up, an unsigned note, an IVC window ...). */
+        "reminder.due": {
+            /** Format: date-time */
+            due_at: string;
+            /** @enum {string} */
+            kind: "follow_up_before_due" | "follow_up_due" | "follow_up_overdue_escalation" | "note_unsigned" | "ivc_custody_window" | "generic";
+            reminder_id: number;
+            subject_id: string;
+            subject_type: string;
+            title: string;
+            url: string;
         };
         /** @description A shift was created; to dispatchers, supervisors and its members. */
         "shift.created": {
@@ -154,11 +441,26 @@ export type $defs = Record<string, never>;
 export type operations = Record<string, never>;
 /** Every event type the server declares, by name. A listener names only these (tsc checks it). */
 export const EVENT_TYPES = [
+  "assignment.accepted", // The team accepted the offer; to the board and the team.
+  "assignment.acknowledged", // A device of the team showed the offer; to the board and the team.
+  "assignment.cancelled", // A dispatcher cancelled the assignment or reassigned it away; to the board and the team.
+  "assignment.declined", // The team declined the offer, with a reason; to the board and the team.
+  "assignment.expired", // Nobody accepted the offer within INCIDENTS_OFFER_EXPIRE_SECONDS; to the board and the team.
+  "assignment.offered", // An incident was offered to a team (also the new offer of a reassign); to the board and the team.
+  "assignment.status", // The pair moved the call on (en route, on scene, transporting, at facility, cleared); to the board and the team.
+  "clinical.break_glass", // Someone opened an encounter outside their scope (break-glass); to the clinical supervisors.
+  "clinical.encounter_changed", // A record of an encounter changed (what: its kind, or just 'encounter'); to the people on it but the writer.
+  "clinical.encounter_high_risk", // An encounter turned high risk (C-SSRS); to the clinical supervisors and the people on it.
   "delivery.alert", // An offer is still unseen: call the team or reassign; to dispatchers.
   "delivery.escalated", // No device of the recipients saw an offer in time: pushed to their phones; to dispatchers.
   "delivery.reassign", // An offer was not resolved in time and is flagged for reassignment; to dispatchers.
   "delivery.updated", // A device of a recipient got (delivered) or showed (seen) an event that takes receipts; to dispatchers.
+  "followup.assigned", // A follow-up was assigned to the recipient (created or reassigned); to its assignee.
+  "incident.created", // An incident was created (by hand or by the CAD); to the board.
+  "incident.triaged", // Triage was recorded (eligibility, outcome, not-served reason); to the board.
+  "incident.updated", // Dispatch fields of an incident changed (edit or CAD update); to the board and the team on it.
   "notification.stage", // A member's SMS or call stage of an offer changed (sent, delivered, answered, replied, skipped); to dispatchers.
+  "reminder.due", // A reminder came due; to its recipient (a follow-up, an unsigned note, an IVC window ...).
   "shift.created", // A shift was created; to dispatchers, supervisors and its members.
   "shift.deleted", // A shift was deleted; to dispatchers, supervisors and its former members.
   "shift.updated", // A shift's team, times or members changed; to dispatchers, supervisors and its members before and after.
@@ -175,11 +477,26 @@ export type EventTopic = TopicOf<EventType>;
 
 /** Each event type's payload (the `data` of the event). */
 export interface EventPayloads {
+  "assignment.accepted": components["schemas"]["assignment.accepted"];
+  "assignment.acknowledged": components["schemas"]["assignment.acknowledged"];
+  "assignment.cancelled": components["schemas"]["assignment.cancelled"];
+  "assignment.declined": components["schemas"]["assignment.declined"];
+  "assignment.expired": components["schemas"]["assignment.expired"];
+  "assignment.offered": components["schemas"]["assignment.offered"];
+  "assignment.status": components["schemas"]["assignment.status"];
+  "clinical.break_glass": components["schemas"]["clinical.break_glass"];
+  "clinical.encounter_changed": components["schemas"]["clinical.encounter_changed"];
+  "clinical.encounter_high_risk": components["schemas"]["clinical.encounter_high_risk"];
   "delivery.alert": components["schemas"]["delivery.alert"];
   "delivery.escalated": components["schemas"]["delivery.escalated"];
   "delivery.reassign": components["schemas"]["delivery.reassign"];
   "delivery.updated": components["schemas"]["delivery.updated"];
+  "followup.assigned": components["schemas"]["followup.assigned"];
+  "incident.created": components["schemas"]["incident.created"];
+  "incident.triaged": components["schemas"]["incident.triaged"];
+  "incident.updated": components["schemas"]["incident.updated"];
   "notification.stage": components["schemas"]["notification.stage"];
+  "reminder.due": components["schemas"]["reminder.due"];
   "shift.created": components["schemas"]["shift.created"];
   "shift.deleted": components["schemas"]["shift.deleted"];
   "shift.updated": components["schemas"]["shift.updated"];
