@@ -6,7 +6,8 @@ each exactly once, none of the 99,000 future ones early, and the "find due" quer
 index (EXPLAIN printed). Writes bench/results/reminders.json.
 
 Uses DATABASE_URL when set (it must be PostgreSQL), else creates ``coresponse_bench`` on
-127.0.0.1:5432 (user coresponse). E-mail goes to Django's in-memory backend (counted for duplicates,
+127.0.0.1:5432 (role coresponse: bench/local_services.py creates it).
+E-mail goes to Django's in-memory backend (counted for duplicates,
 no SMTP server in the loop); the event log and push look-ups are the real ones.
 
     python bench/reminders_bench.py [--open 100000] [--due 1000]
@@ -26,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "reminders.json"
-DEFAULT_URL = "postgres://coresponse@127.0.0.1:5432/coresponse_bench"
+DEFAULT_URL = "postgres://coresponse:coresponse@127.0.0.1:5432/coresponse_bench"
 
 
 def ensure_database(url: str) -> None:

@@ -2,17 +2,23 @@
 """``make bench``: run every ``bench/*_bench.py`` in turn; each writes ``bench/results/<name>.json``.
 
 Benchmarks use DATABASE_URL / REDIS_URL when set, else the local PostgreSQL and Redis (each creates
-its own database). Extra arguments are passed to every benchmark (e.g. ``--clients 2000``) only
+its own database); bench/local_services.py first makes the local ones ready on a fresh machine (starts
+them when installed but stopped, creates the role ``coresponse``) and prints which services are used.
+Extra arguments are passed to every benchmark (e.g. ``--clients 2000``) only
 when one name is given: ``python bench/run.py push --clients 2000``.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from local_services import prepare  # noqa: E402 - bench/ is not a package
 
 
 def main() -> int:
@@ -25,6 +31,7 @@ def main() -> int:
     if not names:
         print("no benchmarks yet")
         return 0
+    print(prepare(dict(os.environ)).describe(), flush=True)
     failed = []
     for name in names:
         print(f"=== bench {name}", flush=True)
