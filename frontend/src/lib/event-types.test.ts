@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { EVENT_TYPES } from "../generated/events";
+import { EVENT_TYPES, type EventType } from "../generated/events";
 import { inTopics, isEventType, topicOf, type AppEvent } from "./events";
 
-const event = (type: string, data: Record<string, unknown> = {}): AppEvent => ({ cursor: 1, id: "e", type, created_at: "", data });
+// Any string at run time (the cast stands for what a socket frame could carry).
+const event = (type: string, data: Record<string, unknown> = {}): AppEvent => ({ cursor: 1, id: "e", type: type as EventType, created_at: "", data });
 
 describe("event names come from the server's registry", () => {
   it("matches topics and types", () => {
@@ -19,7 +20,7 @@ describe("event names come from the server's registry", () => {
 
   it("the PWA's topics are registered types", () => {
     const topics = new Set(EVENT_TYPES.map(topicOf));
-    for (const t of ["shift", "team", "delivery", "notification"]) expect(topics).toContain(t);
+    for (const t of ["incident", "assignment", "clinical", "followup", "shift", "team", "delivery", "notification"]) expect(topics).toContain(t);
   });
 
   it("a listener for a type or topic the server does not declare does not compile", () => {
@@ -29,5 +30,8 @@ describe("event names come from the server's registry", () => {
     expect(inTopics(event("roster.changed"), ["roster"])).toBe(true);
     // @ts-expect-error "shift.renamed" is not a registered type
     expect(isEventType(event("shift.renamed"), "shift.renamed")).toBe(true);
+    const e = event("assignment.offered");
+    // @ts-expect-error an exact comparison with an unregistered type is refused too
+    expect(e.type === "assignment.offerd").toBe(false);
   });
 });

@@ -21,7 +21,8 @@ import type { CursorStore } from "./userdata";
 export interface AppEvent {
   cursor: number;
   id: string;
-  type: string;
+  /** A registered type: the server refuses to emit others (apps.realtime.registry). */
+  type: EventType;
   created_at: string;
   data: Record<string, unknown>;
 }
@@ -236,7 +237,7 @@ export class EventClient {
       }
     } else if (frame.type === "event" && "cursor" in frame) {
       const f = frame as Extract<ServerFrame, { type: "event" }>;
-      this.enqueue([{ cursor: f.cursor, id: f.id, type: f.event_type, created_at: f.created_at, data: f.data ?? {} }]);
+      this.enqueue([{ cursor: f.cursor, id: f.id, type: f.event_type as EventType, created_at: f.created_at, data: f.data ?? {} }]);
     }
   }
 
@@ -290,7 +291,7 @@ export class EventClient {
           let after = this.lastCursor;
           for (;;) {
             const page = await this.o.fetchPage(after);
-            await this.enqueue(page.results);
+            await this.enqueue(page.results as AppEvent[]);
             if (!page.has_more || page.next_after <= after) break;
             after = page.next_after;
           }

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, NetworkError, api } from "../../lib/api";
+import { inTopics } from "../../lib/events";
 import { onServerEvent } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
 import { TeamsCard } from "../dispatch/DispatchConsole";
@@ -58,7 +59,7 @@ export function Board() {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsub = onServerEvent((event) => {
       setLive((l) => applyDispatchEvent(l, event));
-      if (!/^(incident|assignment|shift|team|followup)\./.test(event.type)) return;
+      if (!inTopics(event, ["incident", "assignment", "shift", "team", "followup"])) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => void reload(), 250);
     });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import type { IncidentRecommendationsApiOutput } from "../../generated/api";
 import { NOT_SERVED_REASONS, TRIAGE_OUTCOMES, type TeamStatus } from "../../generated/incidents";
 import { ApiError, NetworkError, api } from "../../lib/api";
+import { inTopics } from "../../lib/events";
 import { onServerEvent } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
 import { CALL_TYPES, STATUS_LABEL, incidentStatusLabel, isActive, safetyFlags } from "../team/assignment";
@@ -83,7 +84,7 @@ export function DispatchConsole() {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsub = onServerEvent((event) => {
       setLive((l) => applyDispatchEvent(l, event));
-      if (/^(incident|assignment|shift|team)\./.test(event.type)) {
+      if (inTopics(event, ["incident", "assignment", "shift", "team"])) {
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => void reload(), 200);
       }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { EMPTY_LIVE, ageText, appText, applyDispatchEvent, deliveryOf, loadDeliveryBoard, reachText, teamReceipts } from "./model";
 
-const offer = { id: "ev-1", type: "assignment.offered", data: { assignment_id: 7, team_id: 1, status: "offered" } };
+const offer = { id: "ev-1", type: "assignment.offered" as const, data: { assignment_id: 7, team_id: 1, status: "offered" } };
 
 function receipt(device: string, user: number, delivered: string | null, seen: string | null) {
-  return { id: `r-${device}-${seen ?? delivered}`, type: "delivery.updated", data: { event_id: "ev-1", event_type: "assignment.offered", subject: null, user_id: user, device_id: device, delivered_at: delivered, seen_at: seen } };
+  return { id: `r-${device}-${seen ?? delivered}`, type: "delivery.updated" as const, data: { event_id: "ev-1", event_type: "assignment.offered", subject: null, user_id: user, device_id: device, delivered_at: delivered, seen_at: seen } };
 }
 
 describe("dispatch live state", () => {
@@ -92,7 +92,7 @@ describe("telephone stages per member", () => {
     let live = loadDeliveryBoard(EMPTY_LIVE, [row]);
     const stage = (data: Record<string, unknown>) => ({
       id: `n-${String(data.provider_status)}`,
-      type: "notification.stage",
+      type: "notification.stage" as const,
       data: { subject: "assignment:7", event_id: "ev-1", user_id: 10, channel: "voice", status: "sent", sent_at: "s", delivered_at: null, answered_at: null, replied_at: null, reply: "", detail: "", ...data },
     });
     live = applyDispatchEvent(live, stage({ provider_status: "ringing" }));

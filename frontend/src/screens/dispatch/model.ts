@@ -4,6 +4,8 @@
  */
 
 import type { AssignmentOutput, IncidentOutput, MemberOutput, OnDutyTeam as OnDutyTeamOutput } from "../../generated/api";
+import type { EventPayloads, EventType } from "../../generated/events";
+import { inTopics } from "../../lib/events";
 
 // The board's and the on-duty list's payloads: generated from the OpenAPI schema (make contracts).
 export type Member = MemberOutput;
@@ -56,7 +58,8 @@ export interface EscalationAlert {
   key: string;
   subject: string;
   team: string;
-  stage: "push" | "alert" | "reassign";
+  /** The escalation stage of the delivery.* payloads (generated from the event registry). */
+  stage: EventPayloads["delivery.alert"]["stage"];
   fired_at: string;
 }
 
@@ -71,7 +74,7 @@ export const EMPTY_LIVE: DispatchLive = { deliveries: {}, offers: {}, alerts: []
 
 interface EventLike {
   id: string;
-  type: string;
+  type: EventType;
   data: Record<string, unknown>;
 }
 
@@ -166,7 +169,7 @@ export function applyDispatchEvent(live: DispatchLive, event: EventLike): Dispat
     const alerts = [...live.alerts.filter((a) => a.key !== alert.key), alert];
     return { ...live, alerts };
   }
-  if (event.type.startsWith("assignment.") && event.type !== "assignment.acknowledged") {
+  if (inTopics(event, ["assignment"]) && event.type !== "assignment.acknowledged") {
     // Resolved (accepted, declined, cancelled …): its escalation alerts are no longer needed.
     const aid = typeof d.assignment_id === "number" ? d.assignment_id : null;
     if (aid === null || !live.alerts.some((a) => subjectAssignment(a.subject) === aid)) return live;

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { SafetyPrecaution } from "../../generated/notes";
 import { ApiError, NetworkError, type Me } from "../../lib/api";
+import { isEventType } from "../../lib/events";
 import { DISPOSITIONS, IVC_OUTCOMES, IVC_PATHWAYS, REFERRAL_TYPES, clinicalApi, type Agency, type PersonHit, type ServerEncounter } from "../../lib/clinical";
 import { findNoteConflict, resolveNoteConflict, type NoteConflict, type ServerNote } from "../../lib/conflict";
 import { isComplete, normalize } from "../../lib/cssrs";
@@ -123,7 +124,7 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
   useEffect(
     () =>
       onServerEvent((ev) => {
-        if (ev.type.startsWith("clinical.encounter") && ev.data.encounter_id === encounterId) setServerTick((t) => t + 1);
+        if (isEventType(ev, "clinical.encounter_changed", "clinical.encounter_high_risk") && ev.data.encounter_id === encounterId) setServerTick((t) => t + 1);
       }),
     [encounterId],
   );

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { AssignmentInboxApiOutput } from "../../generated/api";
 import { ApiError, NetworkError, api, type Me } from "../../lib/api";
+import { inTopics } from "../../lib/events";
 import { markSeen, onServerEvent, outbox } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
 import { TeamHome } from "../TeamHome";
@@ -91,7 +92,7 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
     void reload();
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsub = onServerEvent((event) => {
-      if (!event.type.startsWith("assignment.") && !event.type.startsWith("incident.")) return;
+      if (!inTopics(event, ["assignment", "incident"])) return;
       setItems((cur) => applyAssignmentEvent(cur, event, teamId));
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => void reload(), 250);

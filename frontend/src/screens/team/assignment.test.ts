@@ -52,7 +52,7 @@ describe("assignment reducer", () => {
     expect(activeOf(items)).toBeNull();
   });
   it("ignores an offer to another team, and offers when not on shift", () => {
-    const ev = { cursor: 1, type: "assignment.offered", data: offerData };
+    const ev = { cursor: 1, type: "assignment.offered" as const, data: offerData };
     expect(applyAssignmentEvent([], ev, 2)).toEqual([]);
     expect(applyAssignmentEvent([], ev, null)).toEqual([]);
   });

@@ -5,6 +5,8 @@
  */
 
 import { ASSIGNMENT_ACTIVE_STATUSES, ASSIGNMENT_FIELD_STATUSES, ASSIGNMENT_TRANSITIONS, type AssignmentFieldStatus, type AssignmentStatus, type IncidentStatus } from "../../generated/incidents";
+import type { EventType } from "../../generated/events";
+import { inTopics } from "../../lib/events";
 
 // The statuses and the lifecycle are the server's (generated: make contracts); the words are the PWA's.
 export type { AssignmentStatus } from "../../generated/incidents";
@@ -120,7 +122,7 @@ export interface InboxItem {
 
 export interface LiveEvent {
   cursor: number;
-  type: string;
+  type: EventType;
   data: Record<string, unknown>;
 }
 
@@ -166,7 +168,7 @@ export function itemFromOffer(event: LiveEvent): InboxItem | null {
  * offers). Unknown or unrelated events return the same array (so callers can compare by identity).
  */
 export function applyAssignmentEvent(items: InboxItem[], event: LiveEvent, teamId: number | null): InboxItem[] {
-  if (!event.type.startsWith("assignment.")) return items;
+  if (!inTopics(event, ["assignment"])) return items;
   const id = num(event.data.assignment_id);
   if (id === null) return items;
   const status = str(event.data.status);
