@@ -68,8 +68,9 @@ INSTALLED_APPS = [
     "apps.referrals",
     "apps.reminders",
     "apps.security",
-    "apps.demo",
     "apps.notifications",
+    "apps.insights",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -571,3 +572,17 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "schedule": NOTIFICATIONS_SWEEP_SECONDS,
     "options": {"expires": NOTIFICATIONS_SWEEP_SECONDS * 2},
 }
+
+# --- Program insight (apps.insights; docs/insights.md) ---------------------------------------------
+# The monthly rollup is recomputed from the source tables: the recent months (still changing) this
+# often, every month with data once a day, and a quarter's months before it is frozen.
+INSIGHTS_ROLLUP_REFRESH_SECONDS = env_float("INSIGHTS_ROLLUP_REFRESH_SECONDS", 300.0)
+INSIGHTS_ROLLUP_RECENT_DAYS = int(os.environ.get("INSIGHTS_ROLLUP_RECENT_DAYS", "62"))
+# Open calls at or above this common priority with no active assignment are flagged on the live panel.
+INSIGHTS_HIGH_PRIORITY = int(os.environ.get("INSIGHTS_HIGH_PRIORITY", "7"))
+CELERY_BEAT_SCHEDULE["insights-rollup-recent"] = {
+    "task": "insights.rollup_refresh_recent",
+    "schedule": INSIGHTS_ROLLUP_REFRESH_SECONDS,
+    "options": {"expires": INSIGHTS_ROLLUP_REFRESH_SECONDS * 0.9},
+}
+CELERY_BEAT_SCHEDULE["insights-rollup-all"] = {"task": "insights.rollup_refresh_all", "schedule": 24 * 3600.0}

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("apps.referrals.urls")),
     path("", include("apps.reminders.urls")),
     path("", include("apps.notifications.urls")),
+    path("", include("apps.insights.urls")),
 ]
 
 urlpatterns = [

@@ -513,7 +513,7 @@ class EncounterBreakGlassApi(APIView):
 
 
 class EncounterExportApi(APIView):
-    """De-identified encounter export (no names, ids, narrative or Part 2): analysts and supervisors."""
+    """De-identified encounter export (no names, ids, narrative or Part 2): supervisors (analysts use insights)."""
 
     permission_classes = [HasRole.of(*selectors.EXPORT_ROLES)]
 

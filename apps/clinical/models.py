@@ -142,6 +142,8 @@ class Encounter(models.Model):
                 name="encounter_closed_after_start",
             )
         ]
+        # Encounters of a period (program insight's counts and drill-downs; apps/insights).
+        indexes = [models.Index(fields=["started_at"], name="encounter_started_idx")]
 
     def __str__(self) -> str:
         return f"Encounter {self.id} ({self.get_kind_display()})"

@@ -387,9 +387,11 @@ def addenda_of(note: ClinicalNote) -> list[Addendum]:
     return list(note.addenda.select_related("author").order_by("created_at"))
 
 
-# --- de-identified export (analysts, supervisors) ---------------------------------------------------
+# --- de-identified export (supervisors) -------------------------------------------------------------
 
-EXPORT_ROLES = frozenset({"analyst", "supervisor", "clinical_supervisor"})
+# Not analysts: a row per encounter with its month and team identifies people even without names;
+# analysts get aggregates from apps.insights (small cells suppressed).
+EXPORT_ROLES = frozenset({"supervisor", "clinical_supervisor"})
 
 
 def encounters_export(*, actor: Actor, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:

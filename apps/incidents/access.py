@@ -1,8 +1,11 @@
 """Who may see which incident fields (DOMAIN.md §2), in one place for the APIs and the events.
 
 Three tiers: ``full`` (dispatch, clinical and supervisory roles), ``officer`` (dispatch fields;
-caller/subject identity only on the officer's current call) and ``deidentified`` (analysts: no
-names, contact data, address, coordinates, CAD number or free text).
+caller/subject identity only on the officer's current call) and ``deidentified`` (no names, contact
+data, address, coordinates, CAD number or free text: the fallback when no tier is known).
+
+Analysts read no incident rows at all: exact call times, beats and districts identify people even
+without names (DOMAIN.md §2 gives analysts aggregates); their numbers come from apps.insights.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ DEIDENTIFIED = "deidentified"
 FULL_ROLES = frozenset(
     {Role.DISPATCHER, Role.SUPERVISOR, Role.CLINICIAN, Role.CLINICAL_SUPERVISOR, Role.CARE_NAVIGATOR, Role.ADMIN}
 )
-READ_ROLES = FULL_ROLES | {Role.OFFICER, Role.ANALYST}
+READ_ROLES = FULL_ROLES | {Role.OFFICER}
 DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 
 # Identity and contact data of the caller and the subject.
@@ -53,8 +56,6 @@ def base_tier(user: User) -> str | None:
         return FULL
     if user.has_role(Role.OFFICER):
         return OFFICER
-    if user.has_role(Role.ANALYST):
-        return DEIDENTIFIED
     return None
 
 

@@ -40,6 +40,7 @@ class SecurityEvent(models.Model):
         SIGNATURE_FAILED = "apikey.signature_failed", "request signature refused"
         PERMISSION_DENIED = "permission.denied", "permission denied"
         RATE_LIMITED = "rate_limited", "rate limit hit"
+        INSIGHTS_EXPORT = "insights.export", "aggregate report exported (program insight)"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     kind = models.CharField(max_length=40, choices=Kind.choices, db_index=True)

@@ -33,6 +33,10 @@ CLINICAL = ("clinician", "care_navigator", "clinical_supervisor")  # clinical co
 OPERATIONS = tuple(r for r in USER_ROLES if r != "analyst")  # the live picture; analysts: aggregates
 DISPATCH = ("dispatcher", "supervisor", "admin")
 EVERYONE = USER_ROLES
+# Program insight: aggregates for analysts (suppressed) and supervisors; drill-downs for supervisors.
+INSIGHT = ("analyst", "supervisor", "clinical_supervisor")
+# Everyone but analysts reads incident rows (exact times and beats identify people; analysts get aggregates).
+INCIDENT_READERS = tuple(r for r in USER_ROLES if r != "analyst")
 
 
 def allow(ok: int, *roles: str, denied: int = 403, anon: int = 401, cad: int = 403, **overrides: int) -> dict[str, int]:
@@ -170,13 +174,13 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/webhooks/twilio/voice/{notification_token}/"): Row(same(405)),
     ("GET", "/webhooks/twilio/voice/{notification_token}/gather/"): Row(same(405)),
     # --- incidents and assignments ------------------------------------------------------------------
-    ("GET", P + "incidents/"): Row(allow(200, *EVERYONE)),
+    ("GET", P + "incidents/"): Row(allow(200, *INCIDENT_READERS)),
     ("POST", P + "incidents/"): Row(
         allow(201, *DISPATCH),
         body=lambda w: {"call_type": "SUICTHRT", "priority": 5, "address": "1 Main St, Durham, NC"},
     ),
     ("GET", P + "incidents/board/"): Row(allow(200, *DISPATCH)),
-    ("GET", P + "incidents/{incident_id}/"): Row(allow(200, *EVERYONE)),
+    ("GET", P + "incidents/{incident_id}/"): Row(allow(200, *INCIDENT_READERS)),
     ("PATCH", P + "incidents/{incident_id}/"): Row(allow(200, *DISPATCH), body=lambda w: {"beat": "D2-01"}),
     ("POST", P + "incidents/{incident_id}/triage/"): Row(
         allow(200, *DISPATCH),
@@ -251,8 +255,9 @@ ROWS: dict[tuple[str, str], Row] = {
         why="the clinician on the encounter already has access (409)",
     ),
     ("GET", P + "clinical/exports/encounters/"): Row(
-        allow(200, "analyst", "supervisor", "clinical_supervisor"),
+        allow(200, "supervisor", "clinical_supervisor"),
         query={"start": "2026-01-01", "end": "2026-12-31"},
+        why="rows per encounter: not for analysts (aggregates: insights/)",
     ),
     ("GET", P + "clinical/notes/{note_id}/"): Row(allow(200, *CLINICAL, denied=404)),
     ("PATCH", P + "clinical/notes/{note_id}/"): Row(
@@ -298,6 +303,31 @@ ROWS: dict[tuple[str, str], Row] = {
     ),
     ("POST", P + "followups/{followup_id}/close/"): Row(allow(200, *CLINICAL), body=lambda w: {"reason": "moved away"}),
     ("GET", P + "reminders/"): Row(allow(200, *EVERYONE)),
+    # --- program insight (docs/insights.md) ---------------------------------------------------------
+    ("GET", P + "insights/catalogue/"): Row(allow(200, *INSIGHT)),
+    ("GET", P + "insights/periods/"): Row(allow(200, *INSIGHT)),
+    ("GET", P + "insights/dashboard/"): Row(allow(200, *INSIGHT), query={"period": "FY2025-Q2"}),
+    ("GET", P + "insights/dashboard/csv/"): Row(allow(200, *INSIGHT), query={"period": "2025-02"}),
+    ("GET", P + "insights/dashboard/xlsx/"): Row(allow(200, *INSIGHT), query={"period": "2025-02"}),
+    ("GET", P + "insights/dashboard/print/"): Row(allow(200, *INSIGHT), query={"period": "2025-02"}),
+    ("GET", P + "insights/live/"): Row(allow(200, "supervisor", "clinical_supervisor")),
+    ("GET", P + "insights/drilldown/incidents/"): Row(
+        allow(200, "supervisor", "clinical_supervisor"), query={"measure": "calls.total", "period": "FY2025"}
+    ),
+    ("GET", P + "insights/drilldown/encounters/"): Row(
+        allow(200, "clinical_supervisor"), query={"measure": "outcomes.encounters", "key": "incident"}
+    ),
+    ("GET", P + "insights/reports/"): Row(allow(200, *INSIGHT)),
+    ("POST", P + "insights/reports/"): Row(
+        allow(201, *INSIGHT), body=lambda w: {"period": "FY2025-Q3"}, why="a quarter that is over, not frozen yet"
+    ),
+    ("GET", P + "insights/reports/{report_id}/"): Row(allow(200, *INSIGHT)),
+    ("POST", P + "insights/reports/{report_id}/reopen/"): Row(
+        allow(201, *INSIGHT), body=lambda w: {"reason": "late dispositions"}
+    ),
+    ("GET", P + "insights/reports/{report_id}/csv/"): Row(allow(200, *INSIGHT)),
+    ("GET", P + "insights/reports/{report_id}/xlsx/"): Row(allow(200, *INSIGHT)),
+    ("GET", P + "insights/reports/{report_id}/print/"): Row(allow(200, *INSIGHT)),
     # --- the admin site (model pages: ADMIN_MODELS below) ---------------------------------------------
     ("GET", "/admin/"): Row(allow(200, *STAFF, denied=302, anon=302, cad=302)),
     ("GET", "/admin/login/"): Row(allow(302, *STAFF, denied=200, anon=200, cad=200), why="staff are signed in"),
@@ -359,7 +389,9 @@ _SUP_ADMIN = frozenset({"supervisor", "admin"})
 _ADMIN = frozenset({"admin"})
 _SUPERVISORS = frozenset({"supervisor", "clinical_supervisor"})
 # Audit trails: nobody changes or deletes a row, not even through the admin (DOMAIN.md §6; issue 8 item 7).
-APPEND_ONLY = frozenset({"clinical.accesslog", "notifications.inbound", "security.securityevent"})
+APPEND_ONLY = frozenset(
+    {"clinical.accesslog", "notifications.inbound", "security.securityevent", "insights.reportsnapshot"}
+)
 
 
 def _first(label: str) -> Callable[[World], Any]:
@@ -458,6 +490,16 @@ def _inbound(w: World) -> Any:
     )
 
 
+def _training_record(w: World) -> Any:
+    import datetime as dt
+
+    from apps.insights.models import TrainingRecord
+
+    return TrainingRecord.objects.create(
+        person=w.users["officer"], course="cit_40", hours=40, completed_on=dt.date(2024, 5, 1)
+    )
+
+
 def _lockout(_w: World) -> Any:
     from apps.security.models import Lockout
 
@@ -488,6 +530,10 @@ ADMIN_MODELS: dict[str, AdminModel] = {
         _get("incidents.dispositioncode", program_code="transport_ed"), _ALL_STAFF, *[_SUP_ADMIN] * 3
     ),
     "incidents.incident": AdminModel(_world_id("incidents.incident", "incident_id"), _ALL_STAFF),
+    # The training log: supervisors (and the admin role) keep it, clinical supervisors read it.
+    "insights.trainingrecord": AdminModel(_training_record, _ALL_STAFF, *[_SUP_ADMIN] * 3),
+    # Frozen reports: listed with links to their exports; append-only (nobody edits or deletes one).
+    "insights.reportsnapshot": AdminModel(_world_id("insights.reportsnapshot", "report_id"), _SUPERVISORS),
     "realtime.device": AdminModel(_world_id("realtime.device", "device_id"), _SUP_ADMIN),  # revoke: an action
     "realtime.escalation": AdminModel(_escalation),
     "realtime.event": AdminModel(_first("realtime.event")),
@@ -521,7 +567,9 @@ CROSS_TEAM: dict[tuple[str, str], Row] = {
         body=lambda w: {"id": str(uuid.uuid4()), "format": "dap"},
         ids={"encounter_id": 1},
     ),
-    ("GET", P + "incidents/{incident_id}/"): Row(allow(200, *EVERYONE), ids={"incident_id": 1}, officer_never="Sam B"),
+    ("GET", P + "incidents/{incident_id}/"): Row(
+        allow(200, *INCIDENT_READERS), ids={"incident_id": 1}, officer_never="Sam B"
+    ),
     ("POST", P + "assignments/{assignment_id}/accept/"): Row(
         allow(403, "clinician", "officer"), ids={"assignment_id": 1}
     ),

@@ -196,6 +196,10 @@ def build_world(make_user: Callable[..., Any]) -> World:
     session_cookies(users["officer"])  # a second sign-in of the officer, to be signed out by id
     officer_session = UserSession.objects.filter(user=users["officer"]).latest("pk")
 
+    from apps.insights.services import report_freeze
+
+    report = report_freeze(user=users["supervisor"], period_key="FY2025-Q2")
+
     world = World(users=users, cad_key=raw)
     world.ids = {
         "incident_id": [incident_a.pk, incident_b.pk, incident_new.pk],
@@ -211,6 +215,7 @@ def build_world(make_user: Callable[..., Any]) -> World:
         "agency_id": [agency.pk],
         "session_id": [officer_session.pk],
         "device_id": [device.pk],
+        "report_id": [report.pk],
     }
     world.extra = {
         "team_a": team_a,
