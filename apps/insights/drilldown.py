@@ -26,9 +26,8 @@ from apps.clinical.policy import Actor, Category, categories_for, encounter_scop
 from apps.core.errors import Invalid, NotFound
 from apps.core.timefmt import local_zone
 from apps.incidents.models import Assignment, Incident
-from apps.incidents.selectors import active_assignment_of, incident_board
+from apps.incidents.selectors import active_assignment_of, incident_board, team_availability
 from apps.referrals.models import FollowUp, Referral
-from apps.shifts.selectors import teams_on_duty
 from apps.teams.models import Team
 
 from .compute import CONTACT_KINDS, NOT_SCREENED, REPEAT_WINDOWS_DAYS, Filters, Seconds, local_month
@@ -331,7 +330,7 @@ def live_operations(*, user: User, now: dt.datetime | None = None) -> dict[str, 
 
     calls = [call(i) for i in board]
     teams = []
-    for on_duty in teams_on_duty(at=now):
+    for on_duty in team_availability(at=now):
         current = on_duty.assignments[0] if on_duty.assignments else None
         teams.append(
             {

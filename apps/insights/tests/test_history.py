@@ -59,7 +59,7 @@ def test_seed_history_writes_a_consistent_history_and_its_rollup(supervisor: Any
         call_command("seed_history", months=1, scale=0.1, stdout=io.StringIO())
 
 
-def F_(name: str) -> Any:  # noqa: N802 - reads like F()
+def F_(name: str) -> Any:
     from django.db.models import F
 
     return F(name)
