@@ -545,7 +545,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description De-identified encounter export (no names, ids, narrative or Part 2): analysts and supervisors. */
+        /** @description De-identified encounter export (no names, ids, narrative or Part 2): supervisors (analysts use insights). */
         get: operations["v1_clinical_exports_encounters_retrieve"];
         put?: never;
         post?: never;
@@ -947,6 +947,254 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["v1_incidents_triage_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/catalogue/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The metric catalogue (data dictionary) the user's answers are computed with. */
+        get: operations["v1_insights_catalogue_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/dashboard/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every measure for one period (and optional filters), shaped per measure kind (docs/insights.md). */
+        get: operations["v1_insights_dashboard_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/dashboard/csv/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_insights_dashboard_csv_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/dashboard/print/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_insights_dashboard_print_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/dashboard/xlsx/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_insights_dashboard_xlsx_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/drilldown/encounters/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The encounters behind an outcomes number, within the clinical access rules (logged): clinical supervisors. */
+        get: operations["v1_insights_drilldown_encounters_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/drilldown/incidents/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The calls behind a number (dispatch fields only): supervisors. */
+        get: operations["v1_insights_drilldown_incidents_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/live/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Now: open calls, teams on duty, unassigned high-priority calls, overdue follow-ups (supervisors). */
+        get: operations["v1_insights_live_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/periods/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The periods a screen offers: this month/quarter/fiscal year, and the recent ones. */
+        get: operations["v1_insights_periods_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/reports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Frozen quarters, newest first (GET); freeze a quarter (POST). */
+        get: operations["v1_insights_reports_list"];
+        put?: never;
+        /** @description Frozen quarters, newest first (GET); freeze a quarter (POST). */
+        post: operations["v1_insights_reports_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/reports/{report_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_insights_reports_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/reports/{report_id}/csv/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_insights_reports_csv_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/reports/{report_id}/print/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_insights_reports_print_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/reports/{report_id}/reopen/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["v1_insights_reports_reopen_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/reports/{report_id}/xlsx/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_insights_reports_xlsx_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1553,6 +1801,10 @@ export interface components {
          * @enum {string}
          */
         FormatEnum: "soap" | "dap" | "birp" | "crisis_assessment" | "follow_up_contact";
+        FreezeInputRequest: {
+            /** @description FYyyyy-Qn, a quarter that is over */
+            period: string;
+        };
         /**
          * @description * `housed` - Stably housed
          *     * `unstable` - Unstably housed
@@ -1743,6 +1995,14 @@ export interface components {
             /** @default  */
             not_served_reason: components["schemas"]["NotServedReasonEnum"] | components["schemas"]["BlankEnum"];
             outcome: components["schemas"]["IncidentTriageApiInputOutcomeEnum"];
+        };
+        InsightsDrillPage: {
+            count: number;
+            next: string | null;
+            previous: string | null;
+            results: {
+                [key: string]: unknown;
+            }[];
         };
         /**
          * @description * `pending` - Pending
@@ -2336,6 +2596,10 @@ export interface components {
             title: string;
             url: string;
         };
+        ReopenInputRequest: {
+            /** @description Why the frozen quarter is recomputed. */
+            reason: string;
+        };
         RevokeResult: {
             devices_revoked: number;
             push_subscriptions_removed: number;
@@ -2583,6 +2847,7 @@ export type FollowUpAttemptsApiInputRequest = components['schemas']['FollowUpAtt
 export type FollowUpCloseApiInputRequest = components['schemas']['FollowUpCloseApiInputRequest'];
 export type FollowUpReassignApiInputRequest = components['schemas']['FollowUpReassignApiInputRequest'];
 export type FormatEnum = components['schemas']['FormatEnum'];
+export type FreezeInputRequest = components['schemas']['FreezeInputRequest'];
 export type HousingStatusEnum = components['schemas']['HousingStatusEnum'];
 export type IncidentComponentInputRequest = components['schemas']['IncidentComponentInputRequest'];
 export type IncidentCreateInputRequest = components['schemas']['IncidentCreateInputRequest'];
@@ -2592,6 +2857,7 @@ export type IncidentReassignApiInputRequest = components['schemas']['IncidentRea
 export type IncidentRecommendationsApiOutput = components['schemas']['IncidentRecommendationsApiOutput'];
 export type IncidentTriageApiInputOutcomeEnum = components['schemas']['IncidentTriageApiInputOutcomeEnum'];
 export type IncidentTriageApiInputRequest = components['schemas']['IncidentTriageApiInputRequest'];
+export type InsightsDrillPage = components['schemas']['InsightsDrillPage'];
 export type IvcOutcomeEnum = components['schemas']['IvcOutcomeEnum'];
 export type IvcOutput = components['schemas']['IvcOutput'];
 export type LocationComponentInputRequest = components['schemas']['LocationComponentInputRequest'];
@@ -2656,6 +2922,7 @@ export type ReferralListApiInputRequest = components['schemas']['ReferralListApi
 export type ReferralStatusApiInputRequest = components['schemas']['ReferralStatusApiInputRequest'];
 export type ReferralStatusApiInputStatusEnum = components['schemas']['ReferralStatusApiInputStatusEnum'];
 export type ReminderListApiOutput = components['schemas']['ReminderListApiOutput'];
+export type ReopenInputRequest = components['schemas']['ReopenInputRequest'];
 export type RevokeResult = components['schemas']['RevokeResult'];
 export type RiskLevelEnum = components['schemas']['RiskLevelEnum'];
 export type RolesEnum = components['schemas']['RolesEnum'];
@@ -7551,6 +7818,1096 @@ export interface operations {
             };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_catalogue_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description See docs/insights.md for the shape. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_dashboard_retrieve: {
+        parameters: {
+            query?: {
+                call_type?: string;
+                /** @description YYYY-MM, FYyyyy-Qn, FYyyyy or YYYY-MM-DD..YYYY-MM-DD (default: this quarter) */
+                period?: string;
+                /**
+                 * @description * `911` - 911 call
+                 *     * `988_transfer` - 988 transfer
+                 *     * `officer_request` - Officer request
+                 *     * `self_initiated` - Self-initiated
+                 *     * `follow_up` - Follow-up
+                 *     * `other` - Walk-in / other
+                 */
+                source?: "911" | "988_transfer" | "officer_request" | "self_initiated" | "follow_up" | "other";
+                /** @description Small-cell suppression (always on for analysts). */
+                suppress?: boolean;
+                team?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description See docs/insights.md for the shape. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_dashboard_csv_retrieve: {
+        parameters: {
+            query?: {
+                call_type?: string;
+                /** @description YYYY-MM, FYyyyy-Qn, FYyyyy or YYYY-MM-DD..YYYY-MM-DD (default: this quarter) */
+                period?: string;
+                /**
+                 * @description * `911` - 911 call
+                 *     * `988_transfer` - 988 transfer
+                 *     * `officer_request` - Officer request
+                 *     * `self_initiated` - Self-initiated
+                 *     * `follow_up` - Follow-up
+                 *     * `other` - Walk-in / other
+                 */
+                source?: "911" | "988_transfer" | "officer_request" | "self_initiated" | "follow_up" | "other";
+                /** @description Small-cell suppression (always on for analysts). */
+                suppress?: boolean;
+                team?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_dashboard_print_retrieve: {
+        parameters: {
+            query?: {
+                call_type?: string;
+                /** @description YYYY-MM, FYyyyy-Qn, FYyyyy or YYYY-MM-DD..YYYY-MM-DD (default: this quarter) */
+                period?: string;
+                /**
+                 * @description * `911` - 911 call
+                 *     * `988_transfer` - 988 transfer
+                 *     * `officer_request` - Officer request
+                 *     * `self_initiated` - Self-initiated
+                 *     * `follow_up` - Follow-up
+                 *     * `other` - Walk-in / other
+                 */
+                source?: "911" | "988_transfer" | "officer_request" | "self_initiated" | "follow_up" | "other";
+                /** @description Small-cell suppression (always on for analysts). */
+                suppress?: boolean;
+                team?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_dashboard_xlsx_retrieve: {
+        parameters: {
+            query?: {
+                call_type?: string;
+                /** @description YYYY-MM, FYyyyy-Qn, FYyyyy or YYYY-MM-DD..YYYY-MM-DD (default: this quarter) */
+                period?: string;
+                /**
+                 * @description * `911` - 911 call
+                 *     * `988_transfer` - 988 transfer
+                 *     * `officer_request` - Officer request
+                 *     * `self_initiated` - Self-initiated
+                 *     * `follow_up` - Follow-up
+                 *     * `other` - Walk-in / other
+                 */
+                source?: "911" | "988_transfer" | "officer_request" | "self_initiated" | "follow_up" | "other";
+                /** @description Small-cell suppression (always on for analysts). */
+                suppress?: boolean;
+                team?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_drilldown_encounters_retrieve: {
+        parameters: {
+            query: {
+                call_type?: string;
+                /** @description Row key, or numerator / denominator. */
+                key?: string;
+                measure: string;
+                /** @description YYYY-MM, one month of the period. */
+                month?: string;
+                /** @description YYYY-MM, FYyyyy-Qn, FYyyyy or YYYY-MM-DD..YYYY-MM-DD (default: this quarter) */
+                period?: string;
+                /**
+                 * @description * `911` - 911 call
+                 *     * `988_transfer` - 988 transfer
+                 *     * `officer_request` - Officer request
+                 *     * `self_initiated` - Self-initiated
+                 *     * `follow_up` - Follow-up
+                 *     * `other` - Walk-in / other
+                 */
+                source?: "911" | "988_transfer" | "officer_request" | "self_initiated" | "follow_up" | "other";
+                team?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightsDrillPage"];
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_drilldown_incidents_retrieve: {
+        parameters: {
+            query: {
+                call_type?: string;
+                /** @description Row key, or numerator / denominator. */
+                key?: string;
+                measure: string;
+                /** @description YYYY-MM, one month of the period. */
+                month?: string;
+                /** @description YYYY-MM, FYyyyy-Qn, FYyyyy or YYYY-MM-DD..YYYY-MM-DD (default: this quarter) */
+                period?: string;
+                /**
+                 * @description * `911` - 911 call
+                 *     * `988_transfer` - 988 transfer
+                 *     * `officer_request` - Officer request
+                 *     * `self_initiated` - Self-initiated
+                 *     * `follow_up` - Follow-up
+                 *     * `other` - Walk-in / other
+                 */
+                source?: "911" | "988_transfer" | "officer_request" | "self_initiated" | "follow_up" | "other";
+                team?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightsDrillPage"];
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_live_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description See docs/insights.md for the shape. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_periods_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description See docs/insights.md for the shape. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_reports_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description See docs/insights.md for the shape. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_reports_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FreezeInputRequest"];
+            };
+        };
+        responses: {
+            /** @description See docs/insights.md for the shape. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Illegal state change or stale revision; `current` carries the server's state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An `Idempotency-Key` reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_reports_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Small cells suppressed (analysts: always). */
+                suppress?: boolean;
+            };
+            header?: never;
+            path: {
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description See docs/insights.md for the shape. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_reports_csv_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Small cells suppressed (analysts: always). */
+                suppress?: boolean;
+            };
+            header?: never;
+            path: {
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_reports_print_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Small cells suppressed (analysts: always). */
+                suppress?: boolean;
+            };
+            header?: never;
+            path: {
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_reports_reopen_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReopenInputRequest"];
+            };
+        };
+        responses: {
+            /** @description See docs/insights.md for the shape. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Illegal state change or stale revision; `current` carries the server's state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An `Idempotency-Key` reused with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_insights_reports_xlsx_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Small cells suppressed (analysts: always). */
+                suppress?: boolean;
+            };
+            header?: never;
+            path: {
+                report_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
