@@ -338,9 +338,20 @@ def _users(rng: random.Random, prefix: str, count: int, role: str) -> list[int]:
     return ids
 
 
-def build_world(
-    rng: random.Random, scale: float, first_day: dt.date, last_day: dt.date, writer: Writer, ids: Ids
-) -> World:
+@dataclass(frozen=True)
+class Crew:
+    """Existing people and teams to give a history to (the demo's), instead of making new ones."""
+
+    teams: list[tuple[int, str, int, int]]  # (team id, call sign, clinician id, officer id)
+    dispatchers: list[int]
+    navigators: list[int]
+    author: int
+    # Per team (same order): the local start hour and length of its daily shift; None: the history's own
+    # rota (three 10-hour patterns, five days a week).
+    shifts: list[tuple[int, int]] | None = None
+
+
+def _new_crew(rng: random.Random, scale: float) -> Crew:
     n_teams = max(2, round(TEAMS_PER_SCALE * scale))
     clinicians = _users(rng, "h_clin_", n_teams, "clinician")
     officers = _users(rng, "h_off_", n_teams, "officer")
@@ -361,7 +372,25 @@ def build_world(
         ],
         ignore_conflicts=True,
     )
-    teams = [TeamInfo(team_ids[c], c, cl, of) for c, cl, of in zip(call_signs, clinicians, officers, strict=True)]
+    teams = [(team_ids[c], c, cl, of) for c, cl, of in zip(call_signs, clinicians, officers, strict=True)]
+    return Crew(teams=teams, dispatchers=dispatchers, navigators=navigators, author=author)
+
+
+def build_world(
+    rng: random.Random,
+    scale: float,
+    first_day: dt.date,
+    last_day: dt.date,
+    writer: Writer,
+    ids: Ids,
+    crew: Crew | None = None,
+) -> World:
+    crew = crew or _new_crew(rng, scale)
+    teams = [TeamInfo(t, c, cl, of) for t, c, cl, of in crew.teams]
+    own_rota = crew.shifts is None
+    officers = sorted({info.officer_id for info in teams})
+    clinicians = sorted({info.clinician_id for info in teams})
+    dispatchers, navigators, author = crew.dispatchers, crew.navigators, crew.author
 
     # Shifts: three 10-hour patterns (07-17, 13-23, 21-07 local); team i works pattern i % 3, five days in
     # seven, so about a third of the teams ride at any hour.
@@ -372,9 +401,9 @@ def build_world(
     day = first_day
     while day <= last_day:
         for index, info in enumerate(teams):
-            if (day.toordinal() + index) % 7 in (5, 6):
+            if own_rota and (day.toordinal() + index) % 7 in (5, 6):
                 continue  # days off
-            hour, hours = patterns[index % 3]
+            hour, hours = patterns[index % 3] if crew.shifts is None else crew.shifts[index]
             start = dt.datetime.combine(day, dt.time(hour), tzinfo=zone).astimezone(dt.UTC)
             end = start + dt.timedelta(hours=hours)
             shift_id = ids.take(Shift)
@@ -402,7 +431,8 @@ def build_world(
     # (their earlier shifts count as not CIT-trained); refreshers; clinicians take the C-SSRS course.
     records: list[TrainingRecord] = []
     span = (last_day - first_day).days
-    for officer in officers:
+    trained = set(TrainingRecord.objects.filter(person_id__in=officers).values_list("person_id", flat=True))
+    for officer in (o for o in officers if o not in trained):
         roll = rng.random()
         if roll < 0.8:
             done = first_day - dt.timedelta(days=rng.randint(30, 5 * 365))
@@ -447,7 +477,7 @@ def build_world(
                     recorded_by_id=author,
                 )
             )
-    for clinician in clinicians:
+    for clinician in (c for c in clinicians if c not in trained):
         if rng.random() < 0.5:
             records.append(
                 TrainingRecord(
@@ -606,7 +636,7 @@ class Generator:
         row = {
             "id": incident_id,
             "cad_source": HISTORY_SOURCE,
-            "cad_number": f"H{received:%y%m%d}-{self.seq:07d}",
+            "cad_number": f"H{received.astimezone(local_zone()):%y%m%d}-{self.seq:07d}",
             "received_at": received,
             "source": _weighted(rng, SOURCES),
             "call_type_id": self.world.call_type_ids.get(code),
@@ -1018,6 +1048,9 @@ class Generator:
             status, closed_at = "done", attempts[-1][0]
         elif failed >= 3:
             status, closed_at, closed_reason = "closed", attempts[-1][0], "Unreachable after 3 attempts"
+        elif due < self.now - dt.timedelta(days=14):
+            # Navigators close what they could not reach; only the last two weeks stay open (overdue).
+            status, closed_at, closed_reason = "closed", due + dt.timedelta(days=14), "Not reached within two weeks"
         batch.add(
             FollowUp,
             {
@@ -1066,8 +1099,10 @@ def seed_history(
     seed: int = 1,
     end: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    crew: Crew | None = None,
 ) -> Result:
-    """Write ``months`` months of history ending ``end`` (default: yesterday, local)."""
+    """Write ``months`` months of history ending ``end`` (default: yesterday, local), for new teams and
+    people (``H-000``…, ``h_off_0000``…) or for an existing ``crew``."""
     if Incident.objects.filter(cad_source=HISTORY_SOURCE).exists():
         raise ValueError("This database already has a seeded history; use a fresh database.")
     started = time.perf_counter()
@@ -1083,7 +1118,7 @@ def seed_history(
         if postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
-        world = build_world(rng, scale, first_day, last_day, writer, ids)
+        world = build_world(rng, scale, first_day, last_day, writer, ids, crew)
         generator = Generator(rng, world, ids, writer, scale, timezone.now())
         batch = Batch()
         day = first_day

@@ -1,8 +1,9 @@
 """Demo data: a world where the main flow can be tried at once, printed clearly.
 
 People (one per role), four co-response teams with a week of shifts (two teams on duty at any hour,
-one night uncovered), one call on scene and one waiting to be offered (apps/demo/dispatch.py), and two
-weeks of closed calls. Each part is a function of ``apps.demo`` (roster.py, dispatch.py) called in
+one night uncovered), one call on scene and one waiting to be offered (apps/demo/dispatch.py), two
+weeks of closed calls, and the three months before them for the insight screens (insight_history.py).
+Each part is a function of ``apps.demo`` (roster.py, dispatch.py, insight_history.py) called in
 ``handle`` in order; a part that builds another corner of the world adds its own module and call.
 
 Idempotent: running it twice changes nothing (what exists is looked up before anything is made; a
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.timefmt import local_day_bounds, local_today, to_local
-from apps.demo import dispatch, roster
+from apps.demo import dispatch, insight_history, roster
 from apps.incidents.models import Assignment, Incident
 from apps.incidents.selectors import TeamStatus, team_availability
 from apps.shifts.selectors import coverage_gaps
@@ -59,10 +60,12 @@ class Command(BaseCommand):
         # the world is one call here (people and teams first: the other parts use them).
         live = dispatch.seed_live_calls(people)
         history = dispatch.seed_history(people, teams)
+        past = insight_history.seed_insight_history(people, teams)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo world ready: {shifts} new shift(s), {live.created} new call(s) now, "
-                f"{history.calls} closed call(s) in the history."
+                f"{history.calls} closed call(s) in the history, {past.calls} earlier call(s) for the insight "
+                "screens."
             )
         )
         for note in live.notes:
@@ -111,6 +114,9 @@ class Command(BaseCommand):
             out("  sign in as that team's clinician or officer on a phone (or a second browser) to accept.")
         closed = Incident.objects.filter(cad_source=dispatch.HISTORY_SOURCE)
         out(f"History: {closed.count()} closed call(s) in the last {dispatch.HISTORY_DAYS} days (Closed calls tab).")
+        earlier = insight_history.calls()
+        if earlier:
+            out(f"Insight history: {earlier} call(s) in the {insight_history.MONTHS} months before (insights screens).")
         today = local_today()
         gaps = coverage_gaps(start=now, end=local_day_bounds(today + dt.timedelta(days=7))[1])
         if gaps:
