@@ -186,6 +186,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often a socket re-reads its stream from the database even without a doorbell (safety net for
 # a dropped channel-layer message), and the embedded bridge's poll interval.
 EVENTS_CATCHUP_SECONDS = env_float("EVENTS_CATCHUP_SECONDS", 15.0)
+# While the channel layer is down (Redis away), each process reads its sockets' streams this often
+# and probes the layer by re-joining their groups (apps/realtime/sweeper.py, docs/realtime.md).
+EVENTS_DEGRADED_POLL_SECONDS = env_float("EVENTS_DEGRADED_POLL_SECONDS", 1.0)
 EVENTS_BRIDGE_POLL_SECONDS = env_float("EVENTS_BRIDGE_POLL_SECONDS", 0.25)
 EVENTS_HEARTBEAT_SECONDS = env_float("EVENTS_HEARTBEAT_SECONDS", 20.0)
 EVENTS_PAGE_SIZE = 200

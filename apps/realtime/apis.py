@@ -25,6 +25,7 @@ def event_json(event: Event) -> dict[str, object]:
         "type": event.type,
         "created_at": event.created_at.isoformat(),
         "data": event.data,
+        "receipt": event.takes_receipt,
     }
 
 
@@ -36,6 +37,9 @@ class EventOutput(serializers.Serializer[dict[str, object]]):
     type = serializers.CharField(help_text="A registered event type (`manage.py event_types`).")
     created_at = serializers.DateTimeField()
     data = serializers.DictField()  # type: ignore[assignment]  # the payload key is "data"
+    receipt = serializers.BooleanField(
+        help_text="The type takes delivery receipts: keep a receipt until the server confirms it."
+    )
 
 
 class EventsResyncApi(APIView):
@@ -67,7 +71,10 @@ class EventsResyncApi(APIView):
 
 
 class ReceiptCreateApi(APIView):
-    """Delivered / seen of one event on one device (the REST twin of the socket's ``ack`` / ``seen``)."""
+    """Delivered / seen of one event on one device (the REST twin of the socket's ``ack`` / ``seen``).
+
+    Idempotent: a stage already recorded is not written again and emits nothing, so a client resends
+    a receipt it has no confirmation for (a 200 is the confirmation; a 4xx means "forget it")."""
 
     class Input(serializers.Serializer[dict[str, object]]):
         device = serializers.UUIDField()
@@ -76,8 +83,8 @@ class ReceiptCreateApi(APIView):
         id = serializers.UUIDField(required=False)
 
         def validate(self, attrs: dict[str, object]) -> dict[str, object]:
-            if ("cursor" in attrs) == ("id" in attrs):
-                raise serializers.ValidationError({"cursor": ["Give exactly one of cursor or id."]})
+            if "cursor" not in attrs and "id" not in attrs:
+                raise serializers.ValidationError({"cursor": ["Give cursor or id (or both: the id wins)."]})
             return attrs
 
     class Output(serializers.Serializer[dict[str, object]]):

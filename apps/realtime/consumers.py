@@ -4,6 +4,12 @@ The socket sends only what it reads from the database event log, in sequence ord
 A channel-layer doorbell carries the next frame as a shortcut: it is sent directly only when it is
 exactly ``cursor + 1``; anything else triggers a read of the log. A lost doorbell is healed by the
 periodic catch-up. Close codes are documented in docs/realtime.md.
+
+The channel layer is optional for a socket's life (issue 18): when Redis fails, the receive loop and
+``group_add`` do not end the consumer. The failure marks the layer down for the process (layer.py,
+one warning), the socket stays open and is served from the database by the sweeper's short poll, and
+its groups are re-joined when the layer is back. Whatever ends a consumer (a close, a client gone, a
+bug) releases it at once: out of the sweeper, heartbeat stopped, groups left (``__call__``).
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from apps.core.errors import ApplicationError
 
 from . import bridge, sweeper
+from . import layer as layer_health
 from .guard import Access, Admission, guard
 from .receipts import Stage, receipt_event_types, receipt_record
 from .services import device_register, events_after, stream_position, user_group
@@ -34,6 +43,24 @@ CLOSE_UNAUTHENTICATED = 4401  # no session, or the session expired / was revoked
 CLOSE_BAD_MESSAGE = 4400  # the client broke the protocol
 CLOSE_HEARTBEAT_TIMEOUT = 4408  # nothing heard from the client for 3 heartbeats
 CLOSE_LOCKED = 4423  # the session is locked (idle / locked by the app): unlock, then reconnect
+CLOSE_SERVER_ERROR = 1011  # this socket failed on the server (a bug, the database away): reconnect with backoff
+
+# A channel-layer call that hangs (Redis unreachable, not refused: socket_timeout is None) must not
+# hold a connect or a release forever.
+LAYER_CALL_TIMEOUT_SECONDS = 3.0
+
+# One traceback per kind of failure per minute, not one per socket (issue 18).
+_crash_logged: dict[str, float] = {}
+
+
+def _log_crash(user_id: int | None, exc: BaseException) -> None:
+    kind = type(exc).__name__
+    now = time.monotonic()
+    if now - _crash_logged.get(kind, -1e9) >= 60:
+        _crash_logged[kind] = now
+        log.warning("event socket of user %s failed; closed with %s", user_id, CLOSE_SERVER_ERROR, exc_info=exc)
+    else:
+        log.debug("event socket of user %s failed (%s: %s)", user_id, kind, exc)
 
 
 def _admit(user_id: int, session: Any) -> Admission:
@@ -57,6 +84,60 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     group: str
     extra_groups: list[str]
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """channels' ``AsyncConsumer.__call__`` with two changes. The channel layer's receive never
+        ends the socket (``_layer_receive``). And whatever ends the consumer — a close, a client gone,
+        an exception in a handler — releases it at once (``_release``); an exception closes the
+        socket with 1011 and is logged once per kind per minute, not once per socket."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = self._layer_receive
+            sources.append(self._layer_receive)
+        try:
+            await await_many_dispatch(sources, self.dispatch)
+        except StopConsumer:
+            pass
+        except Exception as exc:
+            _log_crash(getattr(self, "user_id", None), exc)
+            await self._release()  # before the close: the client may reconnect at once
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": CLOSE_SERVER_ERROR})
+        finally:
+            await self._release()
+
+    async def _layer_receive(self) -> dict[str, Any]:
+        """The next channel-layer message for this socket. A failure marks the layer down (layer.py:
+        one warning for the whole process) and waits until the sweeper's probe finds it back, then
+        receives again; it never raises into the receive loop, which would end the socket."""
+        poll = settings.EVENTS_DEGRADED_POLL_SECONDS
+        while True:
+            if layer_health.is_down():
+                # The sweeper probes every `poll` s; retry on our own after a few probes anyway.
+                await layer_health.wait_until_back(timeout=5 * poll)
+            try:
+                message: dict[str, Any] = await self.channel_layer.receive(self.channel_name)
+                return message
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                layer_health.failed(exc, "receive")
+                await asyncio.sleep(poll * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
+
+    async def _join(self, group: str) -> None:
+        """``group_add`` that survives the layer: when it fails the sweeper re-joins once it is back."""
+        if layer_health.is_down():
+            return  # the sweeper re-joins every live socket's groups when the layer is back
+        try:
+            await asyncio.wait_for(self.channel_layer.group_add(group, self.channel_name), LAYER_CALL_TIMEOUT_SECONDS)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            layer_health.failed(exc, "group_add")
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         await self.accept()
@@ -78,13 +159,14 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.lock = asyncio.Lock()
         self.last_heard = time.monotonic()
         self.group = user_group(self.user_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        # Revocation and lock close the socket at once through these groups (the sweeper is the net).
         self.extra_groups = list(admission.groups)
-        for group in self.extra_groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        bridge.ensure_running(self.channel_layer)
+        # In the sweeper first: if the layer is down, it serves this socket and re-joins its groups.
         sweeper.register(self)
+        await self._join(self.group)
+        # Revocation and lock close the socket at once through these groups (the sweeper is the net).
+        for group in self.extra_groups:
+            await self._join(group)
+        bridge.ensure_running(self.channel_layer)
         self.ticker = asyncio.ensure_future(self._tick())
 
     async def disconnect(self, code: int) -> None:
@@ -92,16 +174,23 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def _release(self) -> None:
         """Leave the sweeper, stop the heartbeat, leave the groups. Safe to run twice."""
+        if getattr(self, "_released", False):
+            return
+        self._released = True
         sweeper.unregister(self)
         ticker = getattr(self, "ticker", None)
         if ticker is not None and ticker is not asyncio.current_task():
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await ticker
+        if layer_health.is_down():
+            return  # nothing to leave: a restarted Redis forgot the groups, a back one expires them
         for group in [getattr(self, "group", None), *getattr(self, "extra_groups", [])]:
             if group is not None:
                 with contextlib.suppress(Exception):
-                    await self.channel_layer.group_discard(group, self.channel_name)
+                    await asyncio.wait_for(
+                        self.channel_layer.group_discard(group, self.channel_name), LAYER_CALL_TIMEOUT_SECONDS
+                    )
 
     async def dispatch(self, message: Any) -> None:
         """A send to a client that has just gone (uvicorn raises ``ClientDisconnected``, an OSError)
@@ -167,33 +256,73 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             for group in await database_sync_to_async(_device_groups)(self.guard_ref, device_id):
                 if group not in self.extra_groups:
                     self.extra_groups.append(group)
-                    await self.channel_layer.group_add(group, self.channel_name)
+                    await self._join(group)
         position = await database_sync_to_async(stream_position)(user_id=self.user_id)
-        # A cursor beyond the stream (a reset database, another server) would hide new events.
-        self.cursor = after if after <= position else 0
-        await self.send_json({"type": "welcome", "cursor": self.cursor, "latest": position})
+        # A cursor beyond the stream (a reset database, another server) would hide new events: the
+        # stream restarts from 0 and the welcome says so explicitly. The client never infers a reset
+        # from a lower number (its REST resync may have moved it past `after` meanwhile).
+        reset = after > position
+        self.cursor = 0 if reset else after
+        await self.send_json({"type": "welcome", "cursor": self.cursor, "latest": position, "reset": reset})
         await self.catch_up()
 
     async def on_receipt(self, content: dict[str, Any], stage: str) -> None:
         """``ack`` (delivered) and ``seen`` of a frame; recorded per device for receipt event types.
 
         Acks of other events cost nothing (no query): the socket remembers which frames it sent that
-        take none; an ack for a cursor it did not send (REST resync) is looked up.
+        take none; an ack for a cursor it did not send (REST resync) is looked up. An ack or seen that
+        names the event's ``id`` asks for a confirmation: the server answers ``receipt`` once the
+        receipt is stored (or refused for good), so the client can forget it (docs/realtime.md).
         """
+        kind = content.get("type")
         cursor = content.get("cursor")
+        raw_id = content.get("id")
         if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 1:
-            await self.protocol_error(f"{content.get('type')}.cursor must be a positive integer")
+            await self.protocol_error(f"{kind}.cursor must be a positive integer")
             return
+        event_uid: uuid.UUID | None = None
+        if raw_id is not None:
+            try:
+                event_uid = uuid.UUID(str(raw_id))
+            except ValueError:
+                await self.protocol_error(f"{kind}.id must be a UUID")
+                return
         if self.device_id is None:
+            if event_uid is not None:  # nothing to record it against: tell the client to stop asking
+                await self._confirm(event_uid, cursor, stage, recorded=False, message="Say hello with a device first.")
             return  # a client without a device id gets its events; no per-device receipt
-        if cursor in self.sent_untracked:
+        if event_uid is None and cursor in self.sent_untracked:
             return  # this socket sent it and its type takes no receipt: no query
         try:
-            await database_sync_to_async(receipt_record)(
-                user=self.user_id, device_id=self.device_id, stage=stage, cursor=cursor
+            receipt = await database_sync_to_async(receipt_record)(
+                user=self.user_id, device_id=self.device_id, stage=stage, cursor=cursor, event_uid=event_uid
             )
         except ApplicationError as exc:
-            await self.send_json({"type": "error", "message": exc.message})
+            if event_uid is not None:
+                await self._confirm(event_uid, cursor, stage, recorded=False, message=exc.message)
+            else:
+                await self.send_json({"type": "error", "message": exc.message})
+            return
+        except Exception:
+            # The database is away: no confirmation, so the client keeps the receipt and sends it again.
+            log.info("receipt of user %s not stored; the client will send it again", self.user_id, exc_info=True)
+            return
+        if event_uid is not None:
+            await self._confirm(event_uid, cursor, stage, recorded=receipt is not None)
+
+    async def _confirm(
+        self, event_uid: uuid.UUID, cursor: int, stage: str, *, recorded: bool, message: str | None = None
+    ) -> None:
+        frame: dict[str, Any] = {
+            "type": "receipt",
+            "id": str(event_uid),
+            "cursor": cursor,
+            "stage": stage,
+            "recorded": recorded,
+        }
+        if message:
+            frame["message"] = message
+        await self.send_json(frame)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         try:

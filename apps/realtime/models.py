@@ -48,7 +48,13 @@ class Event(models.Model):
             "event_type": self.type,
             "created_at": self.created_at.isoformat(),
             "data": self.data,
+            # The client keeps a receipt for it until the server confirms it (docs/realtime.md).
+            "receipt": self.takes_receipt,
         }
+
+    @property
+    def takes_receipt(self) -> bool:
+        return self.type in settings.REALTIME_RECEIPT_EVENT_TYPES
 
 
 class Device(models.Model):

@@ -34,7 +34,9 @@ def receipt_record(
 ) -> Receipt | None:
     """Record that ``device_id`` of ``user`` got (``delivered``) or showed (``seen``) an event.
 
-    The event is named by the user's stream ``cursor`` or by its ``event_uid``. Only event types in
+    The event is named by the user's stream ``cursor`` or by its ``event_uid`` (with both, the id wins
+    and the cursor is only a fast path: after a stream reset a cursor may name another event). Writing
+    a stage again changes nothing and emits nothing, so a client may resend until confirmed. Only event types in
     ``REALTIME_RECEIPT_EVENT_TYPES`` take receipts (returns None for others). Each stage is written
     once (a conditional update); on a change the dispatchers get a ``delivery.updated`` event and a
     first ``seen`` acknowledges the offer's escalation (see escalation.py).
@@ -45,6 +47,8 @@ def receipt_record(
     events = Event.objects.filter(user_id=user_id)
     if cursor is not None:
         event = events.filter(seq=cursor).first()
+        if event_uid is not None and (event is None or event.uid != event_uid):
+            event = events.filter(uid=event_uid).first()
     elif event_uid is not None:
         event = events.filter(uid=event_uid).first()
     else:

@@ -24,6 +24,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.errors import Conflict
 
+from . import layer as layer_health
 from . import registry
 from .fanout import group_send_many as group_send_many
 from .models import Device, Event, EventStream, PushSubscription
@@ -191,7 +192,10 @@ def ring(events: Iterable[Event]) -> None:
         else:
             asyncio.run_coroutine_threadsafe(send_all(), _ring_event_loop()).result(timeout=RING_TIMEOUT_SECONDS)
     except Exception:
-        log.warning("channel layer unavailable; %d event(s) will be delivered by replay", len(frames), exc_info=True)
+        # One warning per outage, not one per event (apps/realtime/layer.py).
+        layer_health.send_failed(len(frames))
+    else:
+        layer_health.send_ok()
 
 
 def events_after(*, user_id: int, after: int, limit: int) -> list[Event]:

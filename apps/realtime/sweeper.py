@@ -12,12 +12,20 @@ revocation / lock messages close sockets at once; this round is the net when one
 Per-socket rounds cost two queries per socket per round on the single database thread of
 ``database_sync_to_async``; at 1,000 sockets they queued behind each other and delayed live frames
 by up to a second (bench/push_bench.py). Two queries per process per round do not.
+
+While the channel layer is down (layer.py) there are no doorbells, so the sweeper switches to a short
+**degraded round** every ``EVENTS_DEGRADED_POLL_SECONDS``: it probes the layer by re-joining every
+live socket's groups (one pipeline), then reads the stream positions of all live sockets (one query)
+and catches up the sockets behind. The first probe that succeeds marks the layer up again (one
+warning), and with the groups re-joined before the positions are read, no event falls between the
+poll and the first doorbell. Sessions are still re-checked only every ``EVENTS_CATCHUP_SECONDS``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 import weakref
 from collections.abc import Hashable
@@ -26,6 +34,7 @@ from typing import TYPE_CHECKING
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from . import layer as layer_health
 from .fanout import group_add_many
 from .guard import Access, guard
 from .models import Device, EventStream
@@ -87,6 +96,9 @@ async def sweep_once() -> None:
     users = sorted({c.user_id for c in consumers})
     devices = [d for c in consumers if (d := getattr(c, "device_id", None)) is not None]
     refs = [r for c in consumers if (r := getattr(c, "guard_ref", None)) is not None]
+    # Re-join first: after a Redis restart without persistence the memberships are gone, and an event
+    # committed after this point rings its socket; one committed before is in the positions below.
+    await _rejoin(consumers)
     positions, revoked, access = await database_sync_to_async(_round)(users, devices, refs)
     alive = []
     for consumer in consumers:
@@ -103,14 +115,28 @@ async def sweep_once() -> None:
             # One broken socket must not cost the others their safety net this round.
             log.warning("closing socket of user %s failed; dropped", consumer.user_id, exc_info=True)
             unregister(consumer)
-    if alive:
-        try:
-            # Re-join: after a Redis restart without persistence the memberships are gone.
-            memberships = [(g, c.channel_name) for c in alive for g in [c.group, *getattr(c, "extra_groups", [])]]
-            await group_add_many(alive[0].channel_layer, memberships)
-        except Exception:
-            log.info("re-joining groups failed (channel layer down?); next round retries", exc_info=True)
-    for consumer in alive:
+    _catch_up_behind(alive, positions)
+
+
+async def _rejoin(consumers: list[EventsConsumer]) -> bool:
+    """Re-join every socket's groups (one pipeline): the layer's probe. Marks the layer up or down."""
+    consumers = [c for c in consumers if getattr(c, "channel_layer", None) is not None]
+    if not consumers:
+        return not layer_health.is_down()
+    memberships = [(g, c.channel_name) for c in consumers for g in [c.group, *getattr(c, "extra_groups", [])]]
+    try:
+        await asyncio.wait_for(group_add_many(consumers[0].channel_layer, memberships), timeout=_PROBE_TIMEOUT)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        layer_health.failed(exc, "re-join")  # logs once per outage
+        return False
+    layer_health.recovered()  # logs once, if it was down
+    return True
+
+
+def _catch_up_behind(consumers: list[EventsConsumer], positions: dict[int, int]) -> None:
+    for consumer in consumers:
         cursor = consumer.cursor
         if cursor is not None and positions.get(consumer.user_id, 0) > cursor:
             task = asyncio.ensure_future(_catch_up(consumer))
@@ -118,13 +144,38 @@ async def sweep_once() -> None:
             task.add_done_callback(_pending.discard)
 
 
+async def degraded_once() -> None:
+    """The channel layer is down: probe it (re-join groups), then serve every socket behind from the
+    database. Two round trips per process, whatever the number of sockets."""
+    consumers = list(_live)
+    if not consumers:
+        return
+    await _rejoin(consumers)
+    users = sorted({c.user_id for c in consumers})
+    positions = await database_sync_to_async(_positions)(users)
+    _catch_up_behind(consumers, positions)
+
+
+_PROBE_TIMEOUT = 3.0
+
+
 async def _run() -> None:
+    last_full = time.monotonic()
     while True:
-        await asyncio.sleep(settings.EVENTS_CATCHUP_SECONDS)
+        if layer_health.is_down():
+            await asyncio.sleep(settings.EVENTS_DEGRADED_POLL_SECONDS)
+        else:
+            # Woken at once when a consumer finds the layer down: the degraded rounds start now.
+            await layer_health.wait_until_down(max(0.0, last_full + settings.EVENTS_CATCHUP_SECONDS - time.monotonic()))
         if not _live:
+            last_full = time.monotonic()
             continue
         try:
-            await sweep_once()
+            if time.monotonic() - last_full >= settings.EVENTS_CATCHUP_SECONDS:
+                last_full = time.monotonic()
+                await sweep_once()
+            elif layer_health.is_down():
+                await degraded_once()
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -135,4 +186,4 @@ def live_count() -> int:
     return len(_live)
 
 
-__all__ = ["live_count", "register", "sweep_once", "unregister"]
+__all__ = ["degraded_once", "live_count", "register", "sweep_once", "unregister"]

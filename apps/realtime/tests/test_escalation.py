@@ -192,10 +192,16 @@ def test_receipt_api_records_and_validates(api: Any, offer: Any, officer_a: Any)
         url, {"device": str(device.pk), "stage": "seen", "id": str(offer.event_uid)}, format="json"
     )
     assert ok.status_code == 200 and ok.json()["recorded"] is True and ok.json()["seen_at"]
-    both = api(officer_a).post(
-        url, {"device": str(device.pk), "stage": "seen", "id": str(offer.event_uid), "cursor": 1}, format="json"
+    # Sent again (the client had no confirmation): the same answer, nothing written or emitted again.
+    updates = Event.objects.filter(type="delivery.updated").count()
+    # With both, the id wins: a wrong cursor (a reset stream) does not name another event.
+    again = api(officer_a).post(
+        url, {"device": str(device.pk), "stage": "seen", "id": str(offer.event_uid), "cursor": 999}, format="json"
     )
-    assert both.status_code == 400 and "cursor" in both.json()["errors"]
+    assert again.status_code == 200 and again.json() == ok.json()
+    assert Event.objects.filter(type="delivery.updated").count() == updates
+    neither = api(officer_a).post(url, {"device": str(device.pk), "stage": "seen"}, format="json")
+    assert neither.status_code == 400 and "cursor" in neither.json()["errors"]
     bad = api(officer_a).post(url, {"device": str(device.pk), "stage": "read", "cursor": 1}, format="json")
     assert bad.status_code == 400 and "stage" in bad.json()["errors"]
     unknown = api(officer_a).post(url, {"device": str(uuid.uuid4()), "stage": "seen", "cursor": 1}, format="json")

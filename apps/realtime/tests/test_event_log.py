@@ -94,3 +94,23 @@ def test_concurrent_emitters_leave_no_gap_and_no_duplicate_in_any_stream(make_us
         assert seqs == list(range(1, len(seqs) + 1))
         assert EventStream.objects.get(user=user).last_seq == len(seqs)
     assert Event.objects.count() == 8 * 25 * 2
+
+
+def test_the_rest_resync_pages_the_stream_and_marks_the_events_that_take_receipts(
+    api: Any, officer_a: Any, clinician_a: Any
+) -> None:
+    with transaction.atomic():
+        event_emit(type="assignment.offered", recipients=[officer_a], data={"incident_id": 1, "assignment_id": 1})
+        for n in range(2, 5):
+            event_emit(type="test.event", recipients=[officer_a], data={"n": n})
+        event_emit(type="test.event", recipients=[clinician_a], data={"n": 99})
+    first = api(officer_a).get("/api/v1/events/?after=0&limit=2").json()
+    assert [e["cursor"] for e in first["results"]] == [1, 2]
+    assert [e["receipt"] for e in first["results"]] == [True, False]  # keep a receipt for the offer
+    assert first["has_more"] is True and first["next_after"] == 2
+    rest = api(officer_a).get(f"/api/v1/events/?after={first['next_after']}&limit=2").json()
+    assert [e["cursor"] for e in rest["results"]] == [3, 4] and rest["has_more"] is False
+    beyond = api(officer_a).get("/api/v1/events/?after=50").json()
+    assert beyond == {"results": [], "next_after": 50, "has_more": False}
+    bad = api(officer_a).get("/api/v1/events/?after=-1")
+    assert bad.status_code == 400 and "after" in bad.json()["errors"]

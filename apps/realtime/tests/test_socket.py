@@ -65,7 +65,7 @@ async def test_hello_replays_what_was_missed_then_streams_live_without_gap_or_du
     for n in range(1, 6):
         await emit("test.event", [officer_a], {"n": n})
     ws, welcome = await connect_hello(await session_key(officer_a), after=2)
-    assert welcome == {"type": "welcome", "cursor": 2, "latest": 5}
+    assert welcome == {"type": "welcome", "cursor": 2, "latest": 5, "reset": False}
     # Live events race the replay: emit while the replay is being read.
     await asyncio.gather(*(emit("test.event", [officer_a], {"n": n}) for n in range(6, 16)))
     frames = await receive_events(ws, 13)
@@ -97,7 +97,8 @@ async def test_events_sent_while_disconnected_arrive_once_in_order_on_reconnect(
 async def test_a_cursor_beyond_the_stream_restarts_from_zero(officer_a: Any, session_key: Any) -> None:
     await emit("test.event", [officer_a], {"n": 1})
     ws, welcome = await connect_hello(await session_key(officer_a), after=999)
-    assert welcome["cursor"] == 0
+    # Said explicitly: the client never infers a reset from a lower number (issue 18).
+    assert welcome == {"type": "welcome", "cursor": 0, "latest": 1, "reset": True}
     assert [f["cursor"] for f in await receive_events(ws, 1)] == [1]
     await ws.disconnect()
 

@@ -14,7 +14,7 @@ from apps.realtime.escalation import escalation_start
 from apps.realtime.models import Escalation, Receipt
 from apps.realtime.services import event_emit
 
-from .conftest import TEST_OFFER, connect_hello, emit, receive, receive_events
+from .conftest import TEST_OFFER, connect_hello, emit, nothing_more, receive, receive_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,6 +49,50 @@ async def test_ack_and_seen_on_the_socket_are_recorded_per_device_and_shown_live
     assert esc.acknowledged_at is not None
     for ws in (board, phone):
         await ws.disconnect()
+
+
+async def test_an_ack_naming_the_event_is_confirmed_once_stored_and_a_resend_changes_nothing(
+    officer_a: Any, clinician_a: Any, dispatcher: Any, session_key: Any
+) -> None:
+    """Receipts that always land (issue 18): the client keeps a receipt until this confirmation."""
+    device = str(uuid.uuid4())
+    board, _ = await connect_hello(await session_key(dispatcher))
+    phone, _ = await connect_hello(await session_key(officer_a), device=device)
+    await offer_to([officer_a, clinician_a])
+    (frame,) = await receive_events(phone, 1)
+    assert frame["receipt"] is True  # the client keeps a receipt for it until confirmed
+    ack = {"type": "ack", "cursor": frame["cursor"], "id": frame["id"]}
+    await phone.send_json_to(ack)
+    confirmed = await receive(phone)
+    assert confirmed == {"type": "receipt", "id": frame["id"], "cursor": frame["cursor"], "stage": "delivered",
+                         "recorded": True}  # fmt: skip
+    (updated,) = await receive_events(board, 1)
+    assert updated["data"]["device_id"] == device
+    # Sent again (the confirmation was lost with the socket): confirmed again, nothing new for the board.
+    await phone.send_json_to(ack)
+    assert await receive(phone) == confirmed
+    assert await nothing_more(board)
+    assert await database_sync_to_async(Receipt.objects.filter(device_id=device).count)() == 1
+    # An id that is not in this user's stream: refused for good, so the client forgets it.
+    await phone.send_json_to({"type": "ack", "cursor": 99, "id": str(uuid.uuid4())})
+    refused = await receive(phone)
+    assert refused["type"] == "receipt" and refused["recorded"] is False and refused["message"]
+    for ws in (board, phone):
+        await ws.disconnect()
+
+
+async def test_an_ack_naming_an_event_that_takes_no_receipt_is_confirmed_as_not_recorded(
+    officer_a: Any, session_key: Any
+) -> None:
+    ws, _ = await connect_hello(await session_key(officer_a), device=str(uuid.uuid4()))
+    await emit("test.event", [officer_a], {"n": 1})
+    (frame,) = await receive_events(ws, 1)
+    assert frame["receipt"] is False
+    await ws.send_json_to({"type": "seen", "cursor": frame["cursor"], "id": frame["id"]})
+    answer = await receive(ws)
+    assert answer["type"] == "receipt" and answer["recorded"] is False and answer["stage"] == "seen"
+    assert not await database_sync_to_async(Receipt.objects.exists)()
+    await ws.disconnect()
 
 
 async def test_acks_of_ordinary_events_write_nothing(officer_a: Any, session_key: Any) -> None:

@@ -729,7 +729,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Delivered / seen of one event on one device (the REST twin of the socket's ``ack`` / ``seen``). */
+        /**
+         * @description Delivered / seen of one event on one device (the REST twin of the socket's ``ack`` / ``seen``).
+         *
+         *     Idempotent: a stage already recorded is not written again and emits nothing, so a client resends
+         *     a receipt it has no confirmation for (a 200 is the confirmation; a 4xx means "forget it").
+         */
         post: operations["v1_events_receipts_create"];
         delete?: never;
         options?: never;
@@ -1761,6 +1766,8 @@ export interface components {
             };
             /** Format: uuid */
             id: string;
+            /** @description The type takes delivery receipts: keep a receipt until the server confirms it. */
+            receipt: boolean;
             /** @description A registered event type (`manage.py event_types`). */
             type: string;
         };

@@ -56,7 +56,7 @@ function memoryCursors(initial: Record<number, number> = {}): CursorStore & { da
 }
 
 function restEvent(cursor: number): ServerEvent {
-  return { cursor, id: `e${cursor}`, type: "assignment.offered", created_at: "2025-01-01T00:00:00Z", data: {} };
+  return { cursor, id: `e${cursor}`, type: "assignment.offered", created_at: "2025-01-01T00:00:00Z", data: {}, receipt: true };
 }
 
 function page(results: ServerEvent[], has_more = false): EventPage {
