@@ -9,6 +9,8 @@ from django.db import connection, transaction
 from apps.realtime.models import Event, EventStream
 from apps.realtime.services import event_emit, events_after, stream_position
 
+from .conftest import TEST_OFFER
+
 
 @pytest.mark.django_db(transaction=True)
 def test_event_emit_outside_a_transaction_is_refused(officer_a: Any) -> None:
@@ -100,7 +102,7 @@ def test_the_rest_resync_pages_the_stream_and_marks_the_events_that_take_receipt
     api: Any, officer_a: Any, clinician_a: Any
 ) -> None:
     with transaction.atomic():
-        event_emit(type="assignment.offered", recipients=[officer_a], data={"incident_id": 1, "assignment_id": 1})
+        event_emit(type=TEST_OFFER, recipients=[officer_a], data={"incident_id": 1})
         for n in range(2, 5):
             event_emit(type="test.event", recipients=[officer_a], data={"n": n})
         event_emit(type="test.event", recipients=[clinician_a], data={"n": 99})
