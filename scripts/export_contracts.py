@@ -285,6 +285,7 @@ def cssrs_ts() -> str:
 
 def notes_ts() -> str:
     from apps.clinical.models import ClinicalNote
+    from apps.clinical.readiness import SAFETY_PRECAUTION_LABELS, SIGN_REQUIREMENTS, section_label
     from apps.clinical.services import FORMAT_SECTIONS, SAFETY_PRECAUTIONS
 
     return _module(
@@ -309,13 +310,35 @@ def notes_ts() -> str:
                 SAFETY_PRECAUTIONS,
                 "SafetyPrecaution",
             ),
+            record(
+                "SAFETY_PRECAUTION_LABELS",
+                "apps/clinical/readiness.py SAFETY_PRECAUTION_LABELS: what the checklist shows for each precaution.",
+                "SafetyPrecaution",
+                "string",
+                SAFETY_PRECAUTION_LABELS,
+            ),
+            record(
+                "SECTION_LABELS",
+                "apps/clinical/readiness.py section_label: the heading of each note section.",
+                "string",
+                "string",
+                {s: section_label(s) for names in FORMAT_SECTIONS.values() for s in names},
+            ),
+            _doc(
+                "apps/clinical/readiness.py SIGN_REQUIREMENTS: the one sign-readiness rule, as data (evaluated by "
+                "lib/readiness.ts; kinds: section | screen | precaution | disposition; `when` limits a requirement "
+                "to formats / risk levels)."
+            )
+            + f"export const SIGN_REQUIREMENTS = [\n{_lines(r.spec() for r in SIGN_REQUIREMENTS)}] as const;\n",
         ],
     )
 
 
 def clinical_ts() -> str:
-    from apps.clinical.models import Disposition, IvcRecord
+    from apps.clinical.disposition_rules import CONFLICTS
+    from apps.clinical.models import Addendum, Disposition, IvcRecord, Person
     from apps.clinical.officer_section import officer_section_spec
+    from apps.clinical.serializers import PROMPT_LABELS
 
     return _module(
         "apps/clinical",
@@ -334,6 +357,35 @@ def clinical_ts() -> str:
             choice_list(
                 "IVC_OUTCOMES", "apps/clinical IvcRecord.outcome.", field_choices(IvcRecord, "outcome"), "IvcOutcome"
             ),
+            record(
+                "DISPOSITION_CONFLICTS",
+                "apps/clinical/disposition_rules.py: disposition → {disposition it may not be recorded with: why}.",
+                "DispositionCode",
+                "Readonly<Partial<Record<DispositionCode, string>>>",
+                CONFLICTS,
+            ),
+            record(
+                "PROMPT_LABELS",
+                "apps/clinical/serializers.py PROMPT_LABELS: the encounter's outstanding prompts, in words.",
+                "string",
+                "string",
+                PROMPT_LABELS,
+            ),
+            choice_list(
+                "ADDENDUM_KINDS", "apps/clinical Addendum.kind.", field_choices(Addendum, "kind"), "AddendumKind"
+            ),
+            choice_list(
+                "PREFERRED_CONTACT",
+                "apps/clinical Person.preferred_contact.",
+                field_choices(Person, "preferred_contact"),
+                "PreferredContact",
+            ),
+            choice_list(
+                "CONTACT_CONSENT",
+                "apps/clinical Person.contact_consent.",
+                field_choices(Person, "contact_consent"),
+                "ContactConsent",
+            ),
         ],
     )
 
@@ -347,6 +399,12 @@ def referrals_ts() -> str:
         [
             choice_list(
                 "REFERRAL_TYPES", "apps/referrals Referral.type.", field_choices(Referral, "type"), "ReferralType"
+            ),
+            choice_list(
+                "REFERRAL_STATUSES",
+                "apps/referrals Referral.status.",
+                field_choices(Referral, "status"),
+                "ReferralStatus",
             ),
             choice_list(
                 "ATTEMPT_METHODS", "apps/referrals FollowUpAttempt.method.", field_choices(FollowUpAttempt, "method")

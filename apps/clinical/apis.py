@@ -109,6 +109,18 @@ class PersonInput(serializers.Serializer[Any]):
     housing_status = serializers.ChoiceField(choices=Person.Housing.choices, required=False)
     preferred_language = serializers.CharField(max_length=64, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    preferred_contact = serializers.ChoiceField(choices=Person.PreferredContact.choices, required=False)
+    contact_consent = serializers.ChoiceField(choices=Person.ContactConsent.choices, required=False)
+
+    def validate_phone(self, value: str) -> str:
+        """A number a navigator can dial: digits with the usual separators, 7 to 15 digits (E.164)."""
+        value = value.strip()
+        if not value:
+            return value
+        digits = sum(ch.isdigit() for ch in value)
+        if any(not (ch.isdigit() or ch in "+-(). ") for ch in value) or not 7 <= digits <= 15:
+            raise serializers.ValidationError("Not a phone number: use digits (7 to 15), spaces, +, -, ( ).")
+        return value
 
 
 class PersonUpdateInput(PersonInput):

@@ -40,6 +40,17 @@ class Person(models.Model):
         SHELTERED = "sheltered", "Sheltered (shelter / transitional)"
         UNKNOWN = "unknown", "Unknown"
 
+    class PreferredContact(models.TextChoices):
+        UNSTATED = "unstated", "Not stated"
+        CALL = "call", "Phone call"
+        TEXT = "text", "Text message"
+        VISIT = "visit", "In person"
+
+    class ContactConsent(models.TextChoices):
+        UNKNOWN = "unknown", "Not asked yet"
+        YES = "yes", "Agrees to be contacted"
+        NO = "no", "Does not want to be contacted"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
@@ -51,7 +62,13 @@ class Person(models.Model):
     veteran_status = models.CharField(max_length=16, choices=Veteran.choices, default=Veteran.UNKNOWN)
     housing_status = models.CharField(max_length=16, choices=Housing.choices, default=Housing.UNKNOWN)
     preferred_language = models.CharField(max_length=64, blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    # Contact for care navigation (DOMAIN.md §5). The number identifies the person and is never
+    # searched, so it is stored encrypted like clinical text (docs/privacy.md).
+    phone = EncryptedTextField(blank=True, default="")
+    preferred_contact = models.CharField(
+        max_length=16, choices=PreferredContact.choices, default=PreferredContact.UNSTATED
+    )
+    contact_consent = models.CharField(max_length=8, choices=ContactConsent.choices, default=ContactConsent.UNKNOWN)
     # Lower-cased names and aliases, maintained by the services: the candidate filter of the search.
     search_name = models.CharField(max_length=2000, blank=True, editable=False)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from")

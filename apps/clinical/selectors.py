@@ -54,6 +54,8 @@ class EncounterView:
     encounter: Encounter
     categories: frozenset[str]
     break_glass: bool = False
+    # Who is looking (for parts other apps add to the view, e.g. the encounter's referrals).
+    viewer: User | None = None
 
     def allows(self, category: str) -> bool:
         return category in self.categories
@@ -62,7 +64,12 @@ class EncounterView:
 def _encounter_qs() -> QuerySet[Encounter]:
     return Encounter.objects.select_related("person", "team", "clinician", "officer").prefetch_related(
         Prefetch("dispositions", queryset=Disposition.objects.order_by("recorded_at", "id")),
-        Prefetch("notes", queryset=ClinicalNote.objects.order_by("created_at").prefetch_related("addenda")),
+        Prefetch(
+            "notes",
+            queryset=ClinicalNote.objects.order_by("created_at")
+            .select_related("author", "signed_by", "cosigned_by")
+            .prefetch_related("addenda__author"),
+        ),
         Prefetch("screens", queryset=CssrsScreen.objects.order_by("screened_at", "id")),
         Prefetch("safety_plans", queryset=SafetyPlan.objects.order_by("-created_at")),
     )
@@ -84,9 +91,12 @@ def _resolve(user: User, encounter_id: uuid.UUID | str) -> EncounterView:
     if not in_scope and grant is None:
         raise NotFound("Encounter not found.")
     if grant is None:
-        return EncounterView(encounter=encounter, categories=normal)
+        return EncounterView(encounter=encounter, categories=normal, viewer=user)
     return EncounterView(
-        encounter=encounter, categories=categories_for(user, encounter, break_glass=True), break_glass=True
+        encounter=encounter,
+        categories=categories_for(user, encounter, break_glass=True),
+        break_glass=True,
+        viewer=user,
     )
 
 
@@ -123,7 +133,7 @@ def encounter_list(*, actor: Actor, person_id: uuid.UUID | None = None, open_onl
         qs = qs.filter(person_id=person_id)
     if open_only:
         qs = qs.filter(closed_at__isnull=True)
-    views = [EncounterView(e, categories_for(user, e)) for e in qs.order_by("-started_at")[:200]]
+    views = [EncounterView(e, categories_for(user, e), viewer=user) for e in qs.order_by("-started_at")[:200]]
     # The officer's high-risk flag is a clinical fact too: its reads are logged like the rest.
     logged = CLINICAL_CONTENT | {Category.HIGH_RISK_FLAG}
     clinical = [v for v in views if v.categories & logged]

@@ -10,6 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from . import hooks
 from .models import (
     Addendum,
     ClinicalNote,
@@ -23,8 +24,9 @@ from .models import (
 )
 from .officer_section import OFFICER_SECTION_FIELD_NAMES
 from .policy import Category
+from .readiness import SAFETY_PRECAUTIONS, readiness_payload, sign_missing
 from .selectors import EncounterView, PersonView
-from .services import PERSON_FIELDS, note_content_hash
+from .services import PERSON_FIELDS, note_content_hash, note_sign_facts
 
 
 class PersonOutput(serializers.ModelSerializer[Person]):
@@ -118,13 +120,20 @@ class OfficerSectionOutput(serializers.ModelSerializer[OfficerSection]):
 
 
 class AddendumOutput(serializers.ModelSerializer[Addendum]):
+    author_name = serializers.CharField(source="author.display_name")
+
     class Meta:
         model = Addendum
-        fields = ["id", "kind", "reason", "text", "author", "created_at"]
+        fields = ["id", "kind", "reason", "text", "author", "author_name", "created_at"]
 
 
-def note_data(note: ClinicalNote, categories: frozenset[str]) -> dict[str, Any]:
-    """A note for a viewer with NARRATIVE (callers never get here without it); Part 2 only with PART2."""
+def _name(user: Any) -> str | None:
+    return user.display_name if user is not None else None
+
+
+def note_data(note: ClinicalNote, categories: frozenset[str], encounter: Encounter | None = None) -> dict[str, Any]:
+    """A note for a viewer with NARRATIVE (callers never get here without it); Part 2 only with PART2.
+    A draft carries its ``readiness`` (apps/clinical/readiness.py): what still stops it from being signed."""
     data: dict[str, Any] = {
         "id": str(note.pk),
         "encounter_id": str(note.encounter_id),
@@ -132,17 +141,22 @@ def note_data(note: ClinicalNote, categories: frozenset[str]) -> dict[str, Any]:
         "status": note.status,
         "revision": note.revision,
         "author": note.author_id,
+        "author_name": _name(note.author),
         "created_at": serializers.DateTimeField().to_representation(note.created_at),
         "updated_at": serializers.DateTimeField().to_representation(note.updated_at),
         "signed_by": note.signed_by_id,
+        "signed_by_name": _name(note.signed_by),
         "signed_at": serializers.DateTimeField().to_representation(note.signed_at) if note.signed_at else None,
         "content_hash": note.content_hash,
         "cosigned_by": note.cosigned_by_id,
+        "cosigned_by_name": _name(note.cosigned_by),
         "cosigned_at": serializers.DateTimeField().to_representation(note.cosigned_at) if note.cosigned_at else None,
         "safety_precautions": note.safety_precautions,
     }
     if note.is_signed:
         data["integrity_ok"] = note_content_hash(note) == note.content_hash
+    else:
+        data["readiness"] = readiness_payload(sign_missing(note_sign_facts(note, encounter or note.encounter)))
     if Category.NARRATIVE in categories:
         data["sections"] = note.sections
         data["diagnoses"] = note.diagnoses
@@ -157,16 +171,25 @@ def note_data(note: ClinicalNote, categories: frozenset[str]) -> dict[str, Any]:
 
 
 def risk_prompts(e: Encounter) -> list[str]:
-    """What DOMAIN.md §4 asks of the clinician for the current risk level, still outstanding."""
+    """What DOMAIN.md §4 asks of the clinician for the current risk level, still outstanding: a prompt
+    leaves the list once the record has what it asks for (labels: ``PROMPT_LABELS``)."""
     prompts: list[str] = []
     if e.risk_level == Encounter.Risk.HIGH:
-        prompts.append("safety_precautions")
+        confirmed = any(
+            all((n.safety_precautions or {}).get(k) is True for k in SAFETY_PRECAUTIONS) for n in e.notes.all()
+        )
+        if not confirmed:
+            prompts.append("safety_precautions")
         if not e.dispositions.all():
             prompts.append("disposition")
     if e.risk_level in {Encounter.Risk.MODERATE, Encounter.Risk.LOW}:
         if not e.safety_plans.all():
             prompts.append("safety_plan")
-        prompts += ["referral", "follow_up"]
+        referrals, followups = hooks.encounter_care_counts(e)
+        if not referrals:
+            prompts.append("referral")
+        if not followups:
+            prompts.append("follow_up")
     return prompts
 
 
@@ -190,16 +213,23 @@ def encounter_data(view: EncounterView) -> dict[str, Any]:
             ed_diverted=e.ed_diverted,
         )
     if Category.SUBJECT in cats:
-        data["person"] = (
-            {
+        person: dict[str, Any] | None = None
+        if e.person:
+            person = {
                 "id": str(e.person.pk),
                 "first_name": e.person.first_name,
                 "last_name": e.person.last_name,
                 "date_of_birth": e.person.date_of_birth.isoformat() if e.person.date_of_birth else None,
             }
-            if e.person
-            else None
-        )
+            if Category.NARRATIVE in cats:
+                # How to reach the person: for the clinical roles (care navigation), never the police roles.
+                person |= {
+                    "phone": e.person.phone,
+                    "preferred_contact": e.person.preferred_contact,
+                    "contact_consent": e.person.contact_consent,
+                    "revision": e.person.revision,
+                }
+        data["person"] = person
     if Category.HIGH_RISK_FLAG in cats:
         data["high_risk"] = e.is_high_risk
     if Category.RISK in cats:
@@ -214,8 +244,9 @@ def encounter_data(view: EncounterView) -> dict[str, Any]:
         section = OfficerSection.objects.filter(encounter=e).first()
         data["officer_section"] = OfficerSectionOutput(section).data if section else None
     if Category.NARRATIVE in cats:
-        data["notes"] = [note_data(n, cats) for n in e.notes.all()]
+        data["notes"] = [note_data(n, cats, e) for n in e.notes.all()]
         data["safety_plans"] = SafetyPlanOutput(list(e.safety_plans.all()), many=True).data
+        data["referrals"] = hooks.encounter_referrals(e, view.viewer) if view.viewer is not None else []
     return data
 
 
@@ -269,10 +300,46 @@ def person_data(view: PersonView) -> dict[str, Any]:
 
 
 class EncounterPersonOutput(serializers.Serializer[Any]):
+    """The contact keys (and the person's revision, for an edit) only for the clinical roles."""
+
     id = serializers.UUIDField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     date_of_birth = serializers.DateField(allow_null=True)
+    phone = serializers.CharField(required=False)
+    preferred_contact = serializers.ChoiceField(choices=Person.PreferredContact.choices, required=False)
+    contact_consent = serializers.ChoiceField(choices=Person.ContactConsent.choices, required=False)
+    revision = serializers.IntegerField(required=False)
+
+
+class ReadinessItemOutput(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text="The requirement's code (apps/clinical/readiness.py).")
+    label = serializers.CharField()  # type: ignore[assignment]  # the payload key is "label"
+
+
+class ReadinessOutput(serializers.Serializer[Any]):
+    ready = serializers.BooleanField()
+    missing = ReadinessItemOutput(many=True)
+
+
+class EncounterReferralAgencyOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class EncounterReferralOutput(serializers.Serializer[Any]):
+    """One referral of the encounter (apps.referrals fills these in through apps/clinical/hooks.py);
+    the details only when not ``restricted`` (a substance-use referral for a viewer without Part 2)."""
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    made_at = serializers.DateTimeField()
+    restricted = serializers.BooleanField()
+    type = serializers.CharField(required=False)
+    agency = EncounterReferralAgencyOutput(allow_null=True, required=False)
+    notes = serializers.CharField(required=False)
+    made_by = serializers.CharField(required=False)
 
 
 class SubstanceUseOutput(serializers.Serializer[Any]):
@@ -289,15 +356,19 @@ class NoteOutput(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=ClinicalNote.Status.choices)
     revision = serializers.IntegerField()
     author = serializers.IntegerField()
+    author_name = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     signed_by = serializers.IntegerField(allow_null=True)
+    signed_by_name = serializers.CharField(allow_null=True)
     signed_at = serializers.DateTimeField(allow_null=True)
     content_hash = serializers.CharField()
     cosigned_by = serializers.IntegerField(allow_null=True)
+    cosigned_by_name = serializers.CharField(allow_null=True)
     cosigned_at = serializers.DateTimeField(allow_null=True)
     safety_precautions = serializers.DictField(child=serializers.BooleanField())
     integrity_ok = serializers.BooleanField(required=False, help_text="Signed notes: the content hash still matches.")
+    readiness = ReadinessOutput(required=False, help_text="Draft notes: what still stops signing (readiness.py).")
     sections = serializers.DictField(child=serializers.CharField(), required=False)
     diagnoses = serializers.ListField(child=serializers.CharField(), required=False)
     medications = serializers.ListField(child=serializers.CharField(), required=False)
@@ -305,7 +376,15 @@ class NoteOutput(serializers.Serializer[Any]):
     substance_use = SubstanceUseOutput(required=False)
 
 
-PROMPTS = ("safety_precautions", "disposition", "safety_plan", "referral", "follow_up")
+# The outstanding prompts of ``risk_prompts``, with what the app shows for each.
+PROMPT_LABELS: dict[str, str] = {
+    "safety_precautions": "Confirm the safety precautions",
+    "disposition": "Record a disposition decision",
+    "safety_plan": "Make a safety plan",
+    "referral": "Make a referral",
+    "follow_up": "Arrange a follow-up",
+}
+PROMPTS = tuple(PROMPT_LABELS)
 
 
 class EncounterOutput(serializers.Serializer[Any]):
@@ -335,6 +414,7 @@ class EncounterOutput(serializers.Serializer[Any]):
     officer_section = OfficerSectionOutput(allow_null=True, required=False)
     notes = NoteOutput(many=True, required=False)
     safety_plans = SafetyPlanOutput(many=True, required=False)
+    referrals = EncounterReferralOutput(many=True, required=False)
 
 
 class EncounterRowPersonOutput(serializers.Serializer[Any]):

@@ -81,9 +81,13 @@ def referral_data(referral: Referral, *, user: User, history: bool = False) -> d
     return data
 
 
-def followup_data(followup: FollowUp, *, user: User, attempts: bool = False) -> dict[str, Any]:
+def followup_data(followup: FollowUp, *, user: User, attempts: bool = True) -> dict[str, Any]:
+    """A follow-up as the navigator's card shows it: whom to call and how (phone, preferred contact,
+    consent), the referral with its notes and agency, and the attempts so far. Details for clinical
+    roles only; a substance-use referral's details and attempt notes only for Part 2 readers."""
     details = selectors.shows_details(user)
-    referral_type = followup.referral.type if followup.referral else None
+    referral = followup.referral
+    referral_type = referral.type if referral else None
     # A follow-up of a substance-use referral: its referral details and attempt notes are Part 2.
     part2_ok = referral_type is None or selectors.referral_details_visible(user, referral_type)
     data: dict[str, Any] = {
@@ -98,18 +102,36 @@ def followup_data(followup: FollowUp, *, user: User, attempts: bool = False) -> 
         "closed_at": followup.closed_at,
     }
     if details:
+        person = followup.person
+        agency = referral.agency if referral else None
         data |= {
             "reason": followup.reason,
             "closed_reason": followup.closed_reason,
             "person": (
-                {"id": str(followup.person.pk), "name": followup.person.display_name, "phone": followup.person.phone}
-                if followup.person
+                {
+                    "id": str(person.pk),
+                    "name": person.display_name,
+                    "phone": person.phone,
+                    "preferred_contact": person.preferred_contact,
+                    "contact_consent": person.contact_consent,
+                }
+                if person
                 else None
             ),
             "referral_type": referral_type if part2_ok else None,
-            "agency": followup.referral.agency.name
-            if part2_ok and followup.referral and followup.referral.agency
-            else None,
+            "agency": agency.name if part2_ok and agency else None,
+            "referral": (
+                {
+                    "id": str(referral.pk),
+                    "type": referral.type,
+                    "status": referral.status,
+                    "notes": referral.notes,
+                    "made_at": referral.made_at,
+                    "agency": {"name": agency.name, "phone": agency.phone} if agency else None,
+                }
+                if referral and part2_ok
+                else None
+            ),
             "restricted": not part2_ok,
         }
         if attempts:
@@ -129,7 +151,7 @@ def followup_data(followup: FollowUp, *, user: User, attempts: bool = False) -> 
 
 def _followup_out(request: Request, followup_id: int) -> dict[str, Any]:
     followup, _details = selectors.followup_get(actor=_actor(request), followup_id=followup_id)
-    return followup_data(followup, user=request_user(request), attempts=True)
+    return followup_data(followup, user=request_user(request))
 
 
 def _referral_out(request: Request, referral_id: uuid.UUID) -> dict[str, Any]:

@@ -27,7 +27,7 @@ class ReferralsConfig(AppConfig):
         from apps.reminders.registry import register_obsolescence_check
 
         from . import events
-        from .selectors import person_open_referrals
+        from .selectors import encounter_care_counts, encounter_referrals, person_open_referrals
         from .services import followup_reminder_is_obsolete
 
         registry.register(*events.EVENTS)
@@ -36,3 +36,4 @@ class ReferralsConfig(AppConfig):
         # clinical sits below referrals and never imports it: it calls these (apps/clinical/hooks.py).
         clinical_hooks.register_encounter_facts_hook(_apply_followup_policy)
         clinical_hooks.register_open_referrals(person_open_referrals)
+        clinical_hooks.register_encounter_referrals(encounter_referrals, encounter_care_counts)

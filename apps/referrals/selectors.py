@@ -60,6 +60,40 @@ def person_open_referrals(person: Person, user: User) -> list[dict[str, Any]]:
     return [{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in row.items()} for row in rows]
 
 
+def encounter_referrals(encounter: Encounter, user: User) -> list[dict[str, Any]]:
+    """An encounter's referrals for its clinical view (registered with apps.clinical.hooks): type,
+    agency (with its phone), notes, status and dates. The encounter view checked access and logs the
+    read as clinical narrative. A substance-use referral shows its details only to Part 2 readers;
+    the others see that it exists (``restricted``)."""
+    rows: list[dict[str, Any]] = []
+    for referral in (
+        Referral.objects.filter(encounter=encounter)
+        .select_related("agency", "made_by")
+        .order_by("made_at", "id")[:LIST_LIMIT]
+    ):
+        row: dict[str, Any] = {
+            "id": str(referral.pk),
+            "status": referral.status,
+            "made_at": referral.made_at,
+            "restricted": not referral_details_visible(user, referral.type),
+        }
+        if not row["restricted"]:
+            agency = referral.agency
+            row |= {
+                "type": referral.type,
+                "agency": {"id": agency.pk, "name": agency.name, "phone": agency.phone} if agency else None,
+                "notes": referral.notes,
+                "made_by": referral.made_by.display_name,
+            }
+        rows.append(row)
+    return rows
+
+
+def encounter_care_counts(encounter: Encounter) -> tuple[int, int]:
+    """(referrals, follow-ups) of the encounter, whoever may read them: what the prompts ask for."""
+    return Referral.objects.filter(encounter=encounter).count(), FollowUp.objects.filter(encounter=encounter).count()
+
+
 def _encounter_scope(user: User, readers: frozenset[str] = ENCOUNTER_READERS) -> Q | None:
     """A filter on ``encounter`` for the records this user may see; None: nothing at all."""
     if not user.roles & readers:
@@ -152,9 +186,16 @@ def referral_for_write(*, user: User, referral_id: uuid.UUID | str) -> Referral:
 # --- follow-ups --------------------------------------------------------------------------------------
 
 
-def _followup_qs() -> QuerySet[FollowUp]:
-    return FollowUp.objects.select_related("assignee", "person", "referral", "referral__agency").annotate(
+def _followup_qs(*, attempts: bool = True) -> QuerySet[FollowUp]:
+    qs = FollowUp.objects.select_related("assignee", "person", "referral", "referral__agency").annotate(
         attempt_count=Count("attempts")
+    )
+    # For clinical roles the attempts come along (one more query per page): the navigator's card
+    # shows the history. Roles that see no details do not load them.
+    return (
+        qs.prefetch_related(Prefetch("attempts", queryset=FollowUpAttempt.objects.select_related("by")))
+        if attempts
+        else qs
     )
 
 
@@ -183,7 +224,7 @@ def followup_queue(
     scope = _encounter_scope(user, QUEUE_ROLES)
     if scope is None:
         return FollowUp.objects.none()
-    qs = _followup_qs().filter(scope, status=status)
+    qs = _followup_qs(attempts=shows_details(user)).filter(scope, status=status)
     if bucket is not None:
         qs = qs.filter(bucket_filter(bucket, now or timezone.now()))
     if assignee_id is not None:
@@ -203,12 +244,7 @@ def followup_get(*, actor: Actor, followup_id: int) -> tuple[FollowUp, bool]:
     if scope is None:
         raise NotFound("Follow-up not found.")
     try:
-        followup = (
-            _followup_qs()
-            .prefetch_related(Prefetch("attempts", queryset=FollowUpAttempt.objects.select_related("by")))
-            .filter(scope)
-            .get(pk=followup_id)
-        )
+        followup = _followup_qs().filter(scope).get(pk=followup_id)
     except (FollowUp.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound("Follow-up not found.") from exc
     details = shows_details(actor.user)

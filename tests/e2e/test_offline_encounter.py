@@ -175,8 +175,8 @@ def test_high_risk_sign_refusal_is_shown_then_fixed(phone: Any, on_shift_a: Any,
     refused.wait_for(timeout=30_000)
     text = refused.inner_text()
     assert "Note signed" in text and "The note cannot be signed yet." in text
-    assert "Safety precautions: High risk: confirm before signing" in text
-    assert "Disposition: High risk: record a disposition decision before signing." in text
+    assert "Safety precautions: High risk: confirm “Lethal means addressed”." in text
+    assert "Disposition: High risk: record a disposition decision." in text
     assert ClinicalNote.objects.get().status == ClinicalNote.Status.DRAFT
     assert Encounter.objects.get().risk_level == "high"
 

@@ -12,19 +12,19 @@ Callers use this package (``from apps.clinical import services``; ``services.not
 
 from __future__ import annotations
 
+from ..readiness import FORMAT_SECTIONS, SAFETY_PRECAUTIONS
 from .break_glass import break_glass_open, break_glass_review
 from .common import MAX_SECTION_CHARS, StaleRevision
 from .dispositions import disposition_add
 from .encounters import encounter_create, encounter_update
 from .ivc import IVC_FIELDS, ivc_save, ivc_time_problems
 from .notes import (
-    FORMAT_SECTIONS,
-    SAFETY_PRECAUTIONS,
     addendum_create,
     note_content_hash,
     note_cosign,
     note_create,
     note_sign,
+    note_sign_facts,
     note_sign_problems,
     note_update,
 )
@@ -52,6 +52,7 @@ __all__ = [
     "note_cosign",
     "note_create",
     "note_sign",
+    "note_sign_facts",
     "note_sign_problems",
     "note_update",
     "officer_section_save",

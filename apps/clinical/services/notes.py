@@ -16,6 +16,7 @@ from apps.core.errors import Conflict, Invalid, NotFound
 
 from ..models import AccessLog, Addendum, ClinicalNote, Encounter
 from ..policy import CLINICAL_WRITERS, Actor, Category
+from ..readiness import FORMAT_SECTIONS, SAFETY_PRECAUTIONS, SignFacts, missing_as_errors, sign_missing
 from ..selectors import EncounterView, encounter_for_write
 from .common import (
     check_revision,
@@ -28,22 +29,6 @@ from .common import (
     text_field,
 )
 from .reminders import cancel_note_reminders, schedule_unsigned_note_reminder
-
-# Structured sections per note format; all required before signing.
-FORMAT_SECTIONS: dict[str, tuple[str, ...]] = {
-    ClinicalNote.Format.SOAP: ("subjective", "objective", "assessment", "plan"),
-    ClinicalNote.Format.DAP: ("data", "assessment", "plan"),
-    ClinicalNote.Format.BIRP: ("behavior", "intervention", "response", "plan"),
-    ClinicalNote.Format.CRISIS: ("presenting_problem", "mental_status", "risk_assessment", "plan"),
-    ClinicalNote.Format.FOLLOW_UP: ("contact_summary", "plan"),
-}
-# Safety precautions that must all be confirmed before a high-risk encounter's note is signed.
-SAFETY_PRECAUTIONS: tuple[str, ...] = (
-    "lethal_means_addressed",
-    "not_left_alone",
-    "supervisor_notified",
-    "safety_plan_reviewed",
-)
 
 
 def _note_content(*, fmt: str, data: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
@@ -175,21 +160,21 @@ def note_content_hash(note: ClinicalNote) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def note_sign_facts(note: ClinicalNote, encounter: Encounter) -> SignFacts:
+    """What the sign-readiness rule (apps/clinical/readiness.py) looks at, read from the database."""
+    return SignFacts(
+        format=note.format,
+        sections=note.sections or {},
+        safety_precautions=note.safety_precautions or {},
+        has_screen=encounter.screens.exists(),
+        risk_level=encounter.risk_level or None,
+        disposition_count=encounter.dispositions.count(),
+    )
+
+
 def note_sign_problems(note: ClinicalNote, encounter: Encounter) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    sections = note.sections or {}
-    missing = [s for s in FORMAT_SECTIONS[note.format] if not str(sections.get(s, "")).strip()]
-    if missing:
-        errors["sections"] = [f"Required before signing: {', '.join(missing)}."]
-    if note.format == ClinicalNote.Format.CRISIS and not encounter.screens.exists():
-        errors["cssrs"] = ["A crisis assessment needs a C-SSRS screen before signing."]
-    if encounter.is_high_risk:
-        unchecked = [k for k in SAFETY_PRECAUTIONS if not (note.safety_precautions or {}).get(k)]
-        if unchecked:
-            errors["safety_precautions"] = [f"High risk: confirm before signing: {', '.join(unchecked)}."]
-        if not encounter.dispositions.exists():
-            errors["dispositions"] = ["High risk: record a disposition decision before signing."]
-    return errors
+    """What still stops ``note`` from being signed, by field, in words a person understands."""
+    return missing_as_errors(sign_missing(note_sign_facts(note, encounter)))
 
 
 @transaction.atomic

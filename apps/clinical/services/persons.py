@@ -28,7 +28,11 @@ PERSON_FIELDS = (
     "housing_status",
     "preferred_language",
     "phone",
+    "preferred_contact",
+    "contact_consent",
 )
+# Kept out of a merge's plain-JSON snapshot: stored encrypted (the duplicate row keeps its own copy).
+ENCRYPTED_PERSON_FIELDS = frozenset({"phone"})
 
 
 def _person_apply(person: Person, data: Mapping[str, Any]) -> None:
@@ -70,7 +74,7 @@ def person_update(*, actor: Actor, person_id: uuid.UUID, revision: int | None, d
 
 
 def _person_snapshot(person: Person) -> dict[str, Any]:
-    snap = {name: getattr(person, name) for name in PERSON_FIELDS}
+    snap = {name: getattr(person, name) for name in PERSON_FIELDS if name not in ENCRYPTED_PERSON_FIELDS}
     snap["date_of_birth"] = person.date_of_birth.isoformat() if person.date_of_birth else None
     snap["id"] = str(person.pk)
     return snap
@@ -117,6 +121,11 @@ def person_merge(*, actor: Actor, survivor_id: uuid.UUID, duplicate_id: uuid.UUI
     for name in ("date_of_birth", "race", "ethnicity", "preferred_language", "phone"):
         if not getattr(survivor, name) and getattr(duplicate, name):
             setattr(survivor, name, getattr(duplicate, name))
+    # How to reach the person: the duplicate's answers fill what the survivor has not been asked.
+    if survivor.preferred_contact == Person.PreferredContact.UNSTATED:
+        survivor.preferred_contact = duplicate.preferred_contact
+    if survivor.contact_consent == Person.ContactConsent.UNKNOWN:
+        survivor.contact_consent = duplicate.contact_consent
     survivor.refresh_search_name()
     survivor.revision += 1
     survivor.updated_at = timezone.now()

@@ -107,8 +107,23 @@ def test_signing_needs_every_section_of_the_format(api: Any, clinician_a: Any, e
     write(client, "patch", f"/api/v1/clinical/notes/{nid}/", {"revision": 1, "sections": {"subjective": "s"}})
     res = write(client, "post", f"/api/v1/clinical/notes/{nid}/sign/", {"revision": 2})
     assert res.status_code == 400
-    assert "objective" in res.json()["errors"]["sections"][0]
+    # In words, not keys: every missing section named by its heading.
+    assert res.json()["errors"]["sections"] == [
+        "Write the “Objective” section.",
+        "Write the “Assessment” section.",
+        "Write the “Plan” section.",
+    ]
     assert ClinicalNote.objects.get(pk=nid).status == "draft"
+    # The draft carries the same list (the rule the app disables Sign with).
+    draft = client.get(f"/api/v1/clinical/notes/{nid}/").json()
+    assert draft["readiness"] == {
+        "ready": False,
+        "missing": [
+            {"code": "section:objective", "label": "Write the “Objective” section"},
+            {"code": "section:assessment", "label": "Write the “Assessment” section"},
+            {"code": "section:plan", "label": "Write the “Plan” section"},
+        ],
+    }
 
 
 HIGH = {
@@ -135,7 +150,19 @@ def test_high_risk_needs_safety_precautions_and_a_disposition_before_signing(
     )
     res = write(client, "post", f"/api/v1/clinical/notes/{nid}/sign/", {"revision": 1})
     assert res.status_code == 400
-    assert set(res.json()["errors"]) == {"safety_precautions", "dispositions"}
+    assert res.json()["errors"] == {
+        "safety_precautions": [
+            "High risk: confirm “Lethal means addressed”.",
+            "High risk: confirm “Person not left alone”.",
+            "High risk: confirm “Supervisor notified”.",
+            "High risk: confirm “Safety plan reviewed”.",
+        ],
+        "dispositions": ["High risk: record a disposition decision."],
+    }
+    assert client.get(f"/api/v1/clinical/encounters/{encounter_a.pk}/").json()["prompts"] == [
+        "safety_precautions",
+        "disposition",
+    ]
     checklist = dict.fromkeys(
         ("lethal_means_addressed", "not_left_alone", "supervisor_notified", "safety_plan_reviewed"), True
     )
@@ -148,10 +175,16 @@ def test_high_risk_needs_safety_precautions_and_a_disposition_before_signing(
     )
     assert res.status_code == 201
     assert res.json()["dispositions"][0]["apco_code"] == "16"
+    # Confirmed and decided: nothing is prompted any more, and the draft is ready.
+    encounter = client.get(f"/api/v1/clinical/encounters/{encounter_a.pk}/").json()
+    assert encounter["prompts"] == []
+    assert encounter["notes"][0]["readiness"] == {"ready": True, "missing": []}
     res = write(client, "post", f"/api/v1/clinical/notes/{nid}/sign/", {"revision": 2})
     assert res.status_code == 200, res.json()
     assert res.json()["status"] == "signed"
     assert len(res.json()["content_hash"]) == 64
+    assert "readiness" not in res.json()
+    assert res.json()["signed_by_name"] == clinician_a.display_name
 
 
 def test_a_signed_note_cannot_be_edited_or_resigned(api: Any, clinician_a: Any, note_a: ClinicalNote) -> None:

@@ -77,6 +77,21 @@ def full_encounter(api: Callable[[Any], Any], clinician_a: Any, officer_a: Any, 
         (clinician, "put", f"{base}/ivc/", {"pathway": "emergency_122c_262"}, 200),
         (clinician, "post", f"{base}/safety-plans/", {"id": str(uuid.uuid4()), "warning_signs": "Isolation"}, 201),
         (api(officer_a), "put", f"{base}/officer-section/", {"transport": "ems", "transport_destination": "ED"}, 200),
+        # Two referrals: one every clinical reader sees in full, one that is Part 2 (restricted for most).
+        (
+            clinician,
+            "post",
+            f"/api/v1/encounters/{encounter_a.pk}/referrals/",
+            {"type": "peer_support", "notes": "Tue"},
+            201,
+        ),
+        (
+            clinician,
+            "post",
+            f"/api/v1/encounters/{encounter_a.pk}/referrals/",
+            {"type": "substance_use_treatment"},
+            201,
+        ),
     ]:
         res = write(client, method, url, body)
         assert res.status_code == code, (url, res.json())
@@ -132,7 +147,11 @@ def test_the_full_encounter_fills_every_declared_key(
     declared = set(_components()["schemas"]["EncounterOutput"]["properties"])
     assert declared - set(body) == {"break_glass"}  # only present on a break-glass read
     note = body["notes"][0]
-    assert set(_components()["schemas"]["NoteOutput"]["properties"]) == set(note)
+    # ``readiness`` belongs to drafts only; this note is signed.
+    assert set(_components()["schemas"]["NoteOutput"]["properties"]) - set(note) == {"readiness"}
+    assert {r["restricted"] for r in body["referrals"]} == {False}
+    assert set(_components()["schemas"]["EncounterReferralOutput"]["properties"]) == set(body["referrals"][0])
+    assert set(_components()["schemas"]["EncounterPersonOutput"]["properties"]) == set(body["person"])
 
 
 def test_an_undeclared_or_mistyped_key_is_reported() -> None:

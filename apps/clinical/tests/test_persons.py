@@ -61,7 +61,12 @@ def test_merge_keeps_history_and_moves_encounters(api: Any, clinician_a: Any, te
     assert res.json()["date_of_birth"] == "1990-04-02"
     assert str(Encounter.objects.get(pk=eid).person_id) == keep
     merge = PersonMerge.objects.get()
-    assert merge.duplicate_snapshot["phone"] == "919-555-0100"
+    assert (
+        merge.duplicate_snapshot["last_name"] == "Smith" and merge.duplicate_snapshot["date_of_birth"] == "1990-04-02"
+    )
+    # The phone is stored encrypted: it moves to the survivor and never sits in the plain snapshot.
+    assert "phone" not in merge.duplicate_snapshot
+    assert res.json()["phone"] == "919-555-0100"
     assert merge.moved["clinical.encounter"] == [eid]
     assert str(Person.objects.get(pk=dup).merged_into_id) == keep
     # The old id still resolves (to the survivor), and merging again is a conflict.
@@ -98,10 +103,13 @@ def test_person_view_shows_prior_encounters_and_active_safety_plan(
 def test_stale_person_edit_is_409(api: Any, clinician_a: Any) -> None:
     c = api(clinician_a)
     pid = _person(c, first_name="Ana", last_name="Diaz")
-    assert write(c, "patch", f"/api/v1/clinical/persons/{pid}/", {"revision": 1, "phone": "1"}).status_code == 200
-    stale = write(c, "patch", f"/api/v1/clinical/persons/{pid}/", {"revision": 1, "phone": "2"})
+    assert (
+        write(c, "patch", f"/api/v1/clinical/persons/{pid}/", {"revision": 1, "phone": "919 555 0101"}).status_code
+        == 200
+    )
+    stale = write(c, "patch", f"/api/v1/clinical/persons/{pid}/", {"revision": 1, "phone": "919 555 0102"})
     assert stale.status_code == 409
-    assert stale.json()["current"]["phone"] == "1"
+    assert stale.json()["current"]["phone"] == "919 555 0101"
 
 
 def test_an_incident_encounter_links_to_its_incident_and_walk_ins_stand_alone(

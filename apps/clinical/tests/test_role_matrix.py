@@ -253,7 +253,7 @@ def test_write_endpoints_answer_exactly_the_matrix(api: Any, world: World, role:
     for name, (method, url, body) in _write_calls(world).items():
         if name in {"disposition"} and role in CLINICAL:
             body = {
-                "code": {"clinician_a": "citation", "care_navigator": "arrest", "clinical_supervisor": "cancelled"}[
+                "code": {"clinician_a": "citation", "care_navigator": "arrest", "clinical_supervisor": "ems_transport"}[
                     role
                 ]
             }
@@ -471,7 +471,7 @@ def test_every_other_write_endpoint_answers_exactly_the_matrix(api: Any, world: 
         "person_patch": lambda: (
             "patch",
             f"/api/v1/clinical/persons/{p}/",
-            {"revision": Person.objects.get(pk=p).revision, "phone": "1"},
+            {"revision": Person.objects.get(pk=p).revision, "phone": "919-555-0111"},
         ),
         "person_merge": lambda: (
             "post",

@@ -1468,6 +1468,7 @@ export interface components {
         AddendumKindEnum: "addendum" | "correction" | "late_entry";
         AddendumOutput: {
             author: number;
+            author_name: string;
             /** Format: date-time */
             created_at?: string;
             /** Format: uuid */
@@ -1569,6 +1570,13 @@ export interface components {
             callStartTimestamp: string;
             localCallType?: string;
         };
+        /**
+         * @description * `unknown` - Not asked yet
+         *     * `yes` - Agrees to be contacted
+         *     * `no` - Does not want to be contacted
+         * @enum {string}
+         */
+        ContactConsentEnum: "unknown" | "yes" | "no";
         Csrf: {
             csrfToken: string;
         };
@@ -1693,6 +1701,7 @@ export interface components {
             officer_section?: components["schemas"]["OfficerSectionOutput"] | null;
             person?: components["schemas"]["EncounterPersonOutput"] | null;
             prompts?: components["schemas"]["PromptsEnum"][];
+            referrals?: components["schemas"]["EncounterReferralOutput"][];
             revision: number;
             risk_level?: (components["schemas"]["RiskLevelEnum"] | components["schemas"]["NullEnum"]) | null;
             safety_plans?: components["schemas"]["SafetyPlanOutput"][];
@@ -1703,13 +1712,39 @@ export interface components {
             team?: string | null;
             team_id?: number | null;
         };
+        /** @description The contact keys (and the person's revision, for an edit) only for the clinical roles. */
         EncounterPersonOutput: {
+            contact_consent?: components["schemas"]["ContactConsentEnum"];
             /** Format: date */
             date_of_birth: string | null;
             first_name: string;
             /** Format: uuid */
             id: string;
             last_name: string;
+            phone?: string;
+            preferred_contact?: components["schemas"]["PreferredContactEnum"];
+            revision?: number;
+        };
+        EncounterReferralAgencyOutput: {
+            id: number;
+            name: string;
+            phone: string;
+        };
+        /**
+         * @description One referral of the encounter (apps.referrals fills these in through apps/clinical/hooks.py);
+         *     the details only when not ``restricted`` (a substance-use referral for a viewer without Part 2).
+         */
+        EncounterReferralOutput: {
+            agency?: components["schemas"]["EncounterReferralAgencyOutput"] | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            made_at: string;
+            made_by?: string;
+            notes?: string;
+            restricted: boolean;
+            status: string;
+            type?: string;
         };
         /** @description ``encounter_summary``: a list row, no narrative for anyone; keys by category as in EncounterOutput. */
         EncounterRowOutput: {
@@ -2196,10 +2231,12 @@ export interface components {
         NoteOutput: {
             addenda?: components["schemas"]["AddendumOutput"][];
             author: number;
+            author_name: string | null;
             content_hash: string;
             /** Format: date-time */
             cosigned_at: string | null;
             cosigned_by: number | null;
+            cosigned_by_name: string | null;
             /** Format: date-time */
             created_at: string;
             diagnoses?: string[];
@@ -2211,6 +2248,8 @@ export interface components {
             /** @description Signed notes: the content hash still matches. */
             integrity_ok?: boolean;
             medications?: string[];
+            /** @description Draft notes: what still stops signing (readiness.py). */
+            readiness?: components["schemas"]["ReadinessOutput"];
             revision: number;
             safety_precautions: {
                 [key: string]: boolean;
@@ -2221,6 +2260,7 @@ export interface components {
             /** Format: date-time */
             signed_at: string | null;
             signed_by: number | null;
+            signed_by_name: string | null;
             status: components["schemas"]["NoteOutputStatusEnum"];
             substance_use?: components["schemas"]["SubstanceUseOutput"];
             /** Format: date-time */
@@ -2371,6 +2411,7 @@ export interface components {
         };
         PatchedPersonUpdateInputRequest: {
             aliases?: string[];
+            contact_consent?: components["schemas"]["ContactConsentEnum"];
             /** Format: date */
             date_of_birth?: string | null;
             ethnicity?: string;
@@ -2380,6 +2421,7 @@ export interface components {
             id?: string;
             last_name?: string;
             phone?: string;
+            preferred_contact?: components["schemas"]["PreferredContactEnum"];
             preferred_language?: string;
             race?: string;
             revision?: number;
@@ -2396,6 +2438,7 @@ export interface components {
         PathwayEnum: "petition_122c_261" | "emergency_122c_262" | "violent_122c_282" | "substance_122c_281";
         PersonInputRequest: {
             aliases?: string[];
+            contact_consent?: components["schemas"]["ContactConsentEnum"];
             /** Format: date */
             date_of_birth?: string | null;
             ethnicity?: string;
@@ -2405,6 +2448,7 @@ export interface components {
             id?: string;
             last_name?: string;
             phone?: string;
+            preferred_contact?: components["schemas"]["PreferredContactEnum"];
             preferred_language?: string;
             race?: string;
             sex?: components["schemas"]["SexEnum"];
@@ -2412,6 +2456,7 @@ export interface components {
         };
         PersonMatchOutput: {
             aliases?: unknown;
+            contact_consent?: components["schemas"]["ContactConsentEnum"];
             /** Format: date */
             date_of_birth?: string | null;
             ethnicity?: string;
@@ -2423,6 +2468,7 @@ export interface components {
             /** Format: uuid */
             merged_into?: string | null;
             phone?: string;
+            preferred_contact?: components["schemas"]["PreferredContactEnum"];
             preferred_language?: string;
             race?: string;
             /** Format: int64 */
@@ -2442,6 +2488,7 @@ export interface components {
         };
         PersonOutput: {
             aliases?: unknown;
+            contact_consent?: components["schemas"]["ContactConsentEnum"];
             /** Format: date */
             date_of_birth?: string | null;
             ethnicity?: string;
@@ -2453,6 +2500,7 @@ export interface components {
             /** Format: uuid */
             merged_into?: string | null;
             phone?: string;
+            preferred_contact?: components["schemas"]["PreferredContactEnum"];
             preferred_language?: string;
             race?: string;
             /** Format: int64 */
@@ -2486,6 +2534,14 @@ export interface components {
          */
         PoliceActionEnum: "none" | "arrest" | "citation";
         /**
+         * @description * `unstated` - Not stated
+         *     * `call` - Phone call
+         *     * `text` - Text message
+         *     * `visit` - In person
+         * @enum {string}
+         */
+        PreferredContactEnum: "unstated" | "call" | "text" | "visit";
+        /**
          * @description * `safety_precautions` - safety_precautions
          *     * `disposition` - disposition
          *     * `safety_plan` - safety_plan
@@ -2511,6 +2567,15 @@ export interface components {
             device: string;
             /** Format: uri */
             endpoint: string;
+        };
+        ReadinessItemOutput: {
+            /** @description The requirement's code (apps/clinical/readiness.py). */
+            code: string;
+            label: string;
+        };
+        ReadinessOutput: {
+            missing: components["schemas"]["ReadinessItemOutput"][];
+            ready: boolean;
         };
         ReceiptCreateApiInputRequest: {
             cursor?: number;
@@ -2829,6 +2894,7 @@ export type AssignmentStatusApiInputStatusEnum = components['schemas']['Assignme
 export type BlankEnum = components['schemas']['BlankEnum'];
 export type CadIncidentApiOutput = components['schemas']['CadIncidentApiOutput'];
 export type CallComponentInputRequest = components['schemas']['CallComponentInputRequest'];
+export type ContactConsentEnum = components['schemas']['ContactConsentEnum'];
 export type Csrf = components['schemas']['Csrf'];
 export type DispositionCodeEnum = components['schemas']['DispositionCodeEnum'];
 export type DispositionOutput = components['schemas']['DispositionOutput'];
@@ -2843,6 +2909,8 @@ export type EncounterListOutput = components['schemas']['EncounterListOutput'];
 export type EncounterOfficerSectionApiInputRequest = components['schemas']['EncounterOfficerSectionApiInputRequest'];
 export type EncounterOutput = components['schemas']['EncounterOutput'];
 export type EncounterPersonOutput = components['schemas']['EncounterPersonOutput'];
+export type EncounterReferralAgencyOutput = components['schemas']['EncounterReferralAgencyOutput'];
+export type EncounterReferralOutput = components['schemas']['EncounterReferralOutput'];
 export type EncounterRowOutput = components['schemas']['EncounterRowOutput'];
 export type EncounterRowPersonOutput = components['schemas']['EncounterRowPersonOutput'];
 export type EncounterSafetyPlansApiInputRequest = components['schemas']['EncounterSafetyPlansApiInputRequest'];
@@ -2915,10 +2983,13 @@ export type PersonOutput = components['schemas']['PersonOutput'];
 export type PersonSearch = components['schemas']['PersonSearch'];
 export type PhoneOutput = components['schemas']['PhoneOutput'];
 export type PoliceActionEnum = components['schemas']['PoliceActionEnum'];
+export type PreferredContactEnum = components['schemas']['PreferredContactEnum'];
 export type PromptsEnum = components['schemas']['PromptsEnum'];
 export type PushSubscriptionApiInputKeysRequest = components['schemas']['PushSubscriptionApiInputKeysRequest'];
 export type PushSubscriptionApiInputRequest = components['schemas']['PushSubscriptionApiInputRequest'];
 export type PushSubscriptionApiOutput = components['schemas']['PushSubscriptionApiOutput'];
+export type ReadinessItemOutput = components['schemas']['ReadinessItemOutput'];
+export type ReadinessOutput = components['schemas']['ReadinessOutput'];
 export type ReceiptCreateApiInputRequest = components['schemas']['ReceiptCreateApiInputRequest'];
 export type ReceiptCreateApiOutput = components['schemas']['ReceiptCreateApiOutput'];
 export type RecommendationAssignment = components['schemas']['RecommendationAssignment'];

@@ -28,3 +28,54 @@ export const SAFETY_PRECAUTIONS = [
   "safety_plan_reviewed",
 ] as const;
 export type SafetyPrecaution = (typeof SAFETY_PRECAUTIONS)[number];
+
+/** apps/clinical/readiness.py SAFETY_PRECAUTION_LABELS: what the checklist shows for each precaution. */
+export const SAFETY_PRECAUTION_LABELS: Readonly<Record<SafetyPrecaution, string>> = {
+  "lethal_means_addressed": "Lethal means addressed",
+  "not_left_alone": "Person not left alone",
+  "supervisor_notified": "Supervisor notified",
+  "safety_plan_reviewed": "Safety plan reviewed",
+};
+
+/** apps/clinical/readiness.py section_label: the heading of each note section. */
+export const SECTION_LABELS: Readonly<Record<string, string>> = {
+  "subjective": "Subjective",
+  "objective": "Objective",
+  "assessment": "Assessment",
+  "plan": "Plan",
+  "data": "Data",
+  "behavior": "Behavior",
+  "intervention": "Intervention",
+  "response": "Response",
+  "presenting_problem": "Presenting problem",
+  "mental_status": "Mental status",
+  "risk_assessment": "Risk assessment",
+  "contact_summary": "Contact summary",
+};
+
+/** apps/clinical/readiness.py SIGN_REQUIREMENTS: the one sign-readiness rule, as data (evaluated by lib/readiness.ts; kinds: section | screen | precaution | disposition; `when` limits a requirement to formats / risk levels). */
+export const SIGN_REQUIREMENTS = [
+  {"code": "section:subjective", "label": "Write the “Subjective” section", "kind": "section", "field": "sections", "arg": "subjective", "when": {"formats": ["soap"]}},
+  {"code": "section:objective", "label": "Write the “Objective” section", "kind": "section", "field": "sections", "arg": "objective", "when": {"formats": ["soap"]}},
+  {"code": "section:assessment", "label": "Write the “Assessment” section", "kind": "section", "field": "sections", "arg": "assessment", "when": {"formats": ["soap"]}},
+  {"code": "section:plan", "label": "Write the “Plan” section", "kind": "section", "field": "sections", "arg": "plan", "when": {"formats": ["soap"]}},
+  {"code": "section:data", "label": "Write the “Data” section", "kind": "section", "field": "sections", "arg": "data", "when": {"formats": ["dap"]}},
+  {"code": "section:assessment", "label": "Write the “Assessment” section", "kind": "section", "field": "sections", "arg": "assessment", "when": {"formats": ["dap"]}},
+  {"code": "section:plan", "label": "Write the “Plan” section", "kind": "section", "field": "sections", "arg": "plan", "when": {"formats": ["dap"]}},
+  {"code": "section:behavior", "label": "Write the “Behavior” section", "kind": "section", "field": "sections", "arg": "behavior", "when": {"formats": ["birp"]}},
+  {"code": "section:intervention", "label": "Write the “Intervention” section", "kind": "section", "field": "sections", "arg": "intervention", "when": {"formats": ["birp"]}},
+  {"code": "section:response", "label": "Write the “Response” section", "kind": "section", "field": "sections", "arg": "response", "when": {"formats": ["birp"]}},
+  {"code": "section:plan", "label": "Write the “Plan” section", "kind": "section", "field": "sections", "arg": "plan", "when": {"formats": ["birp"]}},
+  {"code": "section:presenting_problem", "label": "Write the “Presenting problem” section", "kind": "section", "field": "sections", "arg": "presenting_problem", "when": {"formats": ["crisis_assessment"]}},
+  {"code": "section:mental_status", "label": "Write the “Mental status” section", "kind": "section", "field": "sections", "arg": "mental_status", "when": {"formats": ["crisis_assessment"]}},
+  {"code": "section:risk_assessment", "label": "Write the “Risk assessment” section", "kind": "section", "field": "sections", "arg": "risk_assessment", "when": {"formats": ["crisis_assessment"]}},
+  {"code": "section:plan", "label": "Write the “Plan” section", "kind": "section", "field": "sections", "arg": "plan", "when": {"formats": ["crisis_assessment"]}},
+  {"code": "section:contact_summary", "label": "Write the “Contact summary” section", "kind": "section", "field": "sections", "arg": "contact_summary", "when": {"formats": ["follow_up_contact"]}},
+  {"code": "section:plan", "label": "Write the “Plan” section", "kind": "section", "field": "sections", "arg": "plan", "when": {"formats": ["follow_up_contact"]}},
+  {"code": "screen", "label": "Complete the C-SSRS screen (a crisis assessment needs one)", "kind": "screen", "field": "cssrs", "arg": "", "when": {"formats": ["crisis_assessment"]}},
+  {"code": "precaution:lethal_means_addressed", "label": "High risk: confirm “Lethal means addressed”", "kind": "precaution", "field": "safety_precautions", "arg": "lethal_means_addressed", "when": {"risk_levels": ["high"]}},
+  {"code": "precaution:not_left_alone", "label": "High risk: confirm “Person not left alone”", "kind": "precaution", "field": "safety_precautions", "arg": "not_left_alone", "when": {"risk_levels": ["high"]}},
+  {"code": "precaution:supervisor_notified", "label": "High risk: confirm “Supervisor notified”", "kind": "precaution", "field": "safety_precautions", "arg": "supervisor_notified", "when": {"risk_levels": ["high"]}},
+  {"code": "precaution:safety_plan_reviewed", "label": "High risk: confirm “Safety plan reviewed”", "kind": "precaution", "field": "safety_precautions", "arg": "safety_plan_reviewed", "when": {"risk_levels": ["high"]}},
+  {"code": "disposition", "label": "High risk: record a disposition decision", "kind": "disposition", "field": "dispositions", "arg": "", "when": {"risk_levels": ["high"]}},
+] as const;

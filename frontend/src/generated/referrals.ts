@@ -14,6 +14,17 @@ export const REFERRAL_TYPES = [
 ] as const;
 export type ReferralType = (typeof REFERRAL_TYPES)[number][0];
 
+/** apps/referrals Referral.status. */
+export const REFERRAL_STATUSES = [
+  ["made", "Made"],
+  ["scheduled", "Scheduled"],
+  ["linked", "Linked (attended)"],
+  ["declined", "Declined"],
+  ["unreachable", "Unreachable"],
+  ["closed", "Closed"],
+] as const;
+export type ReferralStatus = (typeof REFERRAL_STATUSES)[number][0];
+
 /** apps/referrals FollowUpAttempt.method. */
 export const ATTEMPT_METHODS = [
   ["phone", "Phone"],
