@@ -259,6 +259,12 @@ SPECTACULAR_SETTINGS = {
         "DispositionCodeEnum": "apps.clinical.models.Disposition.Code",
         "IvcOutcomeEnum": "apps.clinical.models.IvcRecord.Outcome",
         "AddendumKindEnum": "apps.clinical.models.Addendum.Kind",
+        "ReferralTypeEnum": "apps.referrals.models.ReferralType",
+        "ReferralStatusEnum": "apps.referrals.models.Referral.Status",
+        "FollowUpStatusEnum": "apps.referrals.models.FollowUp.Status",
+        "FollowUpReasonEnum": "apps.referrals.models.FollowUp.Reason",
+        "AttemptMethodEnum": "apps.referrals.models.FollowUpAttempt.Method",
+        "AttemptOutcomeEnum": "apps.referrals.models.FollowUpAttempt.Outcome",
     },
 }
 

@@ -392,7 +392,7 @@ def clinical_ts() -> str:
 
 def referrals_ts() -> str:
     from apps.referrals import selectors as referral_selectors
-    from apps.referrals.models import FollowUpAttempt, Referral
+    from apps.referrals.models import FollowUp, FollowUpAttempt, Referral
 
     return _module(
         "apps/referrals",
@@ -405,6 +405,12 @@ def referrals_ts() -> str:
                 "apps/referrals Referral.status.",
                 field_choices(Referral, "status"),
                 "ReferralStatus",
+            ),
+            choice_list(
+                "FOLLOWUP_REASONS",
+                "apps/referrals FollowUp.reason.",
+                field_choices(FollowUp, "reason"),
+                "FollowupReason",
             ),
             choice_list(
                 "ATTEMPT_METHODS", "apps/referrals FollowUpAttempt.method.", field_choices(FollowUpAttempt, "method")

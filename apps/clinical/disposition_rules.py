@@ -48,7 +48,7 @@ NO_CONTACT = (C.UNABLE_TO_LOCATE, C.CANCELLED)
 @dataclass(frozen=True)
 class ExclusionRule:
     """``codes`` exclude each other (at most one of them), or, with ``against``, none of ``codes`` goes
-    with any of ``against``. ``reason`` is shown to the person."""
+    with any of ``against``. ``reason`` is shown to the person: "Not with “Arrest”: <reason>."."""
 
     codes: tuple[str, ...]
     reason: str
@@ -72,34 +72,34 @@ RULES: tuple[ExclusionRule, ...] = (
     ExclusionRule(
         codes=NO_CONTACT,
         against=ALL_CODES,
-        reason="There was no contact with the person, so no other outcome applies.",
+        reason="there was no contact with the person",
     ),
     ExclusionRule(
         codes=RESOLVED_IN_PLACE,
-        reason="An encounter is resolved in place one way only.",
+        reason="it is resolved in place one way only",
     ),
     ExclusionRule(
         codes=RESOLVED_IN_PLACE,
         against=LEFT_THE_SCENE,
-        reason="Resolved in place, but the person left the scene (transport, commitment, arrest or hand-off).",
+        reason="the person left the scene",
     ),
     ExclusionRule(
         codes=(C.VOLUNTARY_CRISIS_FACILITY, C.VOLUNTARY_ED),
-        reason="A voluntary transport goes to one destination.",
+        reason="a voluntary transport has one destination",
     ),
     ExclusionRule(
         codes=(C.ARREST, C.CITATION),
-        reason="A citation is issued instead of an arrest.",
+        reason="a citation is issued instead of an arrest",
     ),
     ExclusionRule(
         codes=(C.CITATION,),
         against=(C.JAIL_BOOKING,),
-        reason="A jail booking follows an arrest, not a citation.",
+        reason="a jail booking follows an arrest, not a citation",
     ),
     ExclusionRule(
         codes=(C.REFUSED,),
         against=ACCEPTED_SERVICES,
-        reason="The person refused services, so they did not accept this one.",
+        reason="the person refused services",
     ),
 )
 

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.accounts.permissions import HasRole, request_user
+from apps.clinical.models import Person
 from apps.clinical.policy import ENCOUNTER_READERS, Actor
 from apps.core.errors import Invalid
 from apps.core.fields import AwareDateTimeField
@@ -147,6 +148,76 @@ def followup_data(followup: FollowUp, *, user: User, attempts: bool = True) -> d
                 for a in followup.attempts.all()
             ]
     return data
+
+
+# --- OpenAPI shapes of followup_data (the PWA's FollowUp type is generated from them) -----------------
+# followup_data builds a dict by hand: the detail keys only for clinical roles. tests/test_followup_schema.py
+# checks real payloads of every queue role against these, both ways.
+
+
+class _NamedRef(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class FollowUpPersonOutput(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    preferred_contact = serializers.ChoiceField(choices=Person.PreferredContact.choices)
+    contact_consent = serializers.ChoiceField(choices=Person.ContactConsent.choices)
+
+
+class FollowUpAgencyOutput(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class FollowUpReferralOutput(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=ReferralType.choices)
+    status = serializers.ChoiceField(choices=Referral.Status.choices)
+    notes = serializers.CharField()
+    made_at = serializers.DateTimeField()
+    agency = FollowUpAgencyOutput(allow_null=True)
+
+
+class FollowUpAttemptOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    method = serializers.ChoiceField(choices=FollowUpAttempt.Method.choices)
+    outcome = serializers.ChoiceField(choices=FollowUpAttempt.Outcome.choices)
+    note = serializers.CharField(allow_null=True)
+    by = _NamedRef()
+
+
+class FollowUpOutput(serializers.Serializer[Any]):
+    """``followup_data``: the operational keys for every queue role; the rest for clinical roles only."""
+
+    id = serializers.IntegerField()
+    encounter_id = serializers.UUIDField()
+    referral_id = serializers.UUIDField(allow_null=True)
+    due_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=FollowUp.Status.choices)
+    assignee = _NamedRef()
+    attempt_count = serializers.IntegerField(allow_null=True)
+    failed_attempts = serializers.IntegerField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.ChoiceField(choices=FollowUp.Reason.choices, required=False)
+    closed_reason = serializers.CharField(required=False)
+    person = FollowUpPersonOutput(allow_null=True, required=False)
+    referral_type = serializers.ChoiceField(choices=ReferralType.choices, allow_null=True, required=False)
+    agency = serializers.CharField(allow_null=True, required=False)
+    referral = FollowUpReferralOutput(allow_null=True, required=False)
+    restricted = serializers.BooleanField(required=False)
+    attempts = FollowUpAttemptOutput(many=True, required=False)
+
+
+class FollowUpPageOutput(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = FollowUpOutput(many=True)
 
 
 def _followup_out(request: Request, followup_id: int) -> dict[str, Any]:
@@ -291,7 +362,7 @@ class FollowUpListApi(APIView):
         assignee = serializers.RegexField(r"^(me|[0-9]{1,12})$", required=False, help_text="A user id, or 'me'.")
         status = serializers.ChoiceField(choices=FollowUp.Status.choices, required=False, default="open")
 
-    @extend_schema(operation_id="followups_list", parameters=[Filters], responses={200: dict})
+    @extend_schema(operation_id="followups_list", parameters=[Filters], responses={200: FollowUpPageOutput})
     def get(self, request: Request) -> Response:
         user = request_user(request)
         filters = self.Filters(data=request.query_params)
@@ -320,7 +391,7 @@ class FollowUpOverdueApi(APIView):
 
     permission_classes = [HasRole.of(*SUPERVISOR_ROLES)]
 
-    @extend_schema(operation_id="followups_overdue", responses={200: dict})
+    @extend_schema(operation_id="followups_overdue", responses={200: FollowUpPageOutput})
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.followups_overdue(user=request_user(request)))
 
@@ -328,7 +399,7 @@ class FollowUpOverdueApi(APIView):
 class FollowUpDetailApi(APIView):
     permission_classes = [HasRole.of(*QUEUE_ROLES)]
 
-    @extend_schema(operation_id="followups_retrieve", responses={200: dict})
+    @extend_schema(operation_id="followups_retrieve", responses={200: FollowUpOutput})
     def get(self, request: Request, followup_id: int) -> Response:
         return Response(_followup_out(request, followup_id))
 
@@ -342,7 +413,7 @@ class FollowUpAttemptsApi(APIView):
         at = AwareDateTimeField(required=False)
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.NOTE_MAX)
 
-    @extend_schema(request=Input, responses={201: dict})
+    @extend_schema(request=Input, responses={201: FollowUpOutput})
     @idempotent()
     def post(self, request: Request, followup_id: int) -> Response:
         data = _parse(self.Input, request.data)
@@ -363,7 +434,7 @@ class FollowUpCloseApi(APIView):
     class Input(serializers.Serializer[Any]):
         reason = serializers.CharField(max_length=services.REASON_MAX)
 
-    @extend_schema(request=Input, responses={200: dict})
+    @extend_schema(request=Input, responses={200: FollowUpOutput})
     @idempotent()
     def post(self, request: Request, followup_id: int) -> Response:
         data = _parse(self.Input, request.data)
@@ -377,7 +448,7 @@ class FollowUpReassignApi(APIView):
     class Input(serializers.Serializer[Any]):
         assignee_id = serializers.IntegerField(min_value=1)
 
-    @extend_schema(request=Input, responses={200: dict})
+    @extend_schema(request=Input, responses={200: FollowUpOutput})
     @idempotent()
     def post(self, request: Request, followup_id: int) -> Response:
         data = _parse(self.Input, request.data)

@@ -46,3 +46,16 @@ def answer(page: Any, question_start: str, yes: bool) -> None:
 def assert_accessible(page: Any) -> None:
     """axe-core finds no serious or critical violation."""
     assert serious_violations(page) == []
+
+
+def record_screenshot(page: Any, name: str) -> None:
+    """A full-page screenshot of the encounter editor. A full-page capture would paint the sticky
+    Save / Sign bar where the phone's screen ended, over the middle of the page; the phone never shows
+    it there, so for the capture the bar takes its place at the end of the form."""
+    from .conftest import screenshot
+
+    page.evaluate("() => document.querySelectorAll('.action-bar').forEach((b) => { b.style.position = 'static'; })")
+    try:
+        screenshot(page, name)
+    finally:
+        page.evaluate("() => document.querySelectorAll('.action-bar').forEach((b) => { b.style.position = ''; })")

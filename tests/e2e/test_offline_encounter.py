@@ -155,7 +155,9 @@ def test_followup_attempt_in_two_taps_offline(
     assert followup.failed_attempts == 1
 
 
-def test_high_risk_sign_refusal_is_shown_then_fixed(phone: Any, on_shift_a: Any, clinician_a: Any) -> None:
+def test_high_risk_sign_is_blocked_with_what_is_missing_then_signs(
+    phone: Any, on_shift_a: Any, clinician_a: Any
+) -> None:
     page = signed_in_page(phone(), clinician_a.username)
     page.goto("/encounters/new")
     page.wait_for_url("**/encounters/*-*")
@@ -169,31 +171,43 @@ def test_high_risk_sign_refusal_is_shown_then_fixed(phone: Any, on_shift_a: Any,
     answer(page, "6. Have you ever done anything", False)
     assert "High risk" in page.locator(".risk-box").inner_text()
 
-    # Signing without the precautions and a disposition: the server's field errors are shown.
-    page.get_by_role("button", name="Sign note").click()
-    refused = page.locator(".rejected-list")
-    refused.wait_for(timeout=30_000)
-    text = refused.inner_text()
-    assert "Note signed" in text and "The note cannot be signed yet." in text
-    assert "Safety precautions: High risk: confirm “Lethal means addressed”." in text
-    assert "Disposition: High risk: record a disposition decision." in text
-    assert ClinicalNote.objects.get().status == ClinicalNote.Status.DRAFT
-    assert Encounter.objects.get().risk_level == "high"
+    # The one rule (generated from the server): Sign is disabled, with what is missing in words.
+    sign = page.get_by_role("button", name="Sign note")
+    assert sign.is_disabled()
+    missing = page.get_by_test_id("sign-missing")
+    assert missing.locator("li").all_inner_texts() == [
+        "High risk: confirm “Lethal means addressed”",
+        "High risk: confirm “Person not left alone”",
+        "High risk: confirm “Supervisor notified”",
+        "High risk: confirm “Safety plan reviewed”",
+        "High risk: record a disposition decision",
+    ]
+    page.get_by_label("Lethal means addressed").check()
+    assert "High risk: confirm “Lethal means addressed”" not in missing.inner_text()
 
     # The name became known only now: the saved encounter gets the person linked (based on its revision).
     page.get_by_label("First name").fill("Avery")
     page.get_by_label("Last name").fill("Risk")
     page.get_by_role("button", name="Create person").click()
-    for label in ("Lethal means addressed", "Person not left alone", "Supervisor notified", "Safety plan reviewed"):
+    for label in ("Person not left alone", "Supervisor notified", "Safety plan reviewed"):
         page.get_by_label(label).check()
     page.get_by_label("Voluntary transport to ED").check()
-    refused.get_by_role("button", name="Dismiss").click()
+    # Program rule: an outcome that contradicts a chosen one cannot be chosen as well.
+    assert page.get_by_label("Resolved on scene").is_disabled()
+    assert page.get_by_label("Voluntary transport to crisis facility").is_disabled()
+    page.get_by_text("Not with “Voluntary transport to ED”: a voluntary transport has one destination.").wait_for()
+    assert page.get_by_label("EMS transport").is_enabled()
+    page.get_by_text("Everything needed to sign is there.").wait_for()
     page.get_by_role("button", name="Sign note").click()
     page.get_by_test_id("encounter-sync").filter(has_text="Note signed.").wait_for(timeout=30_000)
+    page.get_by_test_id("note-signed").filter(has_text="Signed by Claire Test").wait_for()
     note = ClinicalNote.objects.get()
     assert note.status == ClinicalNote.Status.SIGNED
     assert all(note.safety_precautions.values()) and len(note.safety_precautions) == 4
     assert Encounter.objects.get().person.last_name == "Risk"  # type: ignore[union-attr]
+    # A signed note shows no Save that does nothing, and the printable view instead of Sign.
+    assert page.get_by_role("button", name="Saved").is_disabled()
+    assert page.get_by_role("link", name="Printable view").is_visible()
 
 
 CACHE_KEYS_JS = """() => new Promise((resolve) => {

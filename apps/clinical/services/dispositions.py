@@ -43,7 +43,7 @@ def disposition_add(*, actor: Actor, encounter_id: uuid.UUID, code: str) -> Disp
         labels = dict(Disposition.Code.choices)
         raise Conflict(
             f"“{labels[code]}” cannot be recorded with “{labels[clashes[0][0]]}”.",
-            errors={"code": [f"Not with “{labels[other]}”: {reason}" for other, reason in clashes]},
+            errors={"code": [f"Not with “{labels[other]}”: {reason}." for other, reason in clashes]},
             current={"code": code, "dispositions": recorded},
         )
     try:

@@ -19,7 +19,7 @@ def test_conflicts_are_symmetric_and_never_with_itself() -> None:
         assert code not in others
         for other, reason in others.items():
             assert code in CONFLICTS[other], (code, other)
-            assert reason.endswith(".")
+            assert reason[0].islower() and not reason.endswith(".")  # "Not with “X”: <reason>."
     assert set(CONFLICTS) == set(ALL_CODES) == set(Disposition.Code.values)
 
 
@@ -56,10 +56,7 @@ def test_a_contradicting_disposition_is_refused_with_the_reason_and_the_recorded
     assert res.status_code == 409
     body = res.json()
     assert body["message"] == "“Arrest” cannot be recorded with “Resolved on scene”."
-    assert body["errors"]["code"] == [
-        "Not with “Resolved on scene”: Resolved in place, but the person left the scene "
-        "(transport, commitment, arrest or hand-off)."
-    ]
+    assert body["errors"]["code"] == ["Not with “Resolved on scene”: the person left the scene."]
     assert body["current"]["dispositions"] == ["resolved_on_scene"]
     # A compatible one is still recorded; nothing of the refused one was written.
     assert write(client, "post", url, {"code": "citation"}).status_code == 201

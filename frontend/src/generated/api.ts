@@ -1488,7 +1488,7 @@ export interface components {
             readonly id: number;
             name: string;
             phone?: string;
-            type?: components["schemas"]["TypeEnum"];
+            type?: components["schemas"]["ReferralTypeEnum"];
         };
         AssignmentInboxApiOutput: {
             /** Format: date-time */
@@ -1553,6 +1553,24 @@ export interface components {
          * @enum {string}
          */
         AssignmentStatusApiInputStatusEnum: "en_route" | "on_scene" | "transporting" | "at_facility" | "cleared";
+        /**
+         * @description * `phone` - Phone
+         *     * `text` - Text message
+         *     * `visit` - Visit
+         *     * `email` - E-mail
+         *     * `other` - Other
+         * @enum {string}
+         */
+        AttemptMethodEnum: "phone" | "text" | "visit" | "email" | "other";
+        /**
+         * @description * `reached` - Reached
+         *     * `no_answer` - No answer
+         *     * `declined` - Declined
+         *     * `wrong_number` - Wrong number
+         *     * `linked` - Linked (attended the referral)
+         * @enum {string}
+         */
+        AttemptOutcomeEnum: "reached" | "no_answer" | "declined" | "wrong_number" | "linked";
         /** @enum {unknown} */
         BlankEnum: "";
         CadIncidentApiOutput: {
@@ -1811,29 +1829,96 @@ export interface components {
             next_after: number;
             results: components["schemas"]["EventOutput"][];
         };
-        /**
-         * @description * `reached` - Reached
-         *     * `no_answer` - No answer
-         *     * `declined` - Declined
-         *     * `wrong_number` - Wrong number
-         *     * `linked` - Linked (attended the referral)
-         * @enum {string}
-         */
-        FollowUpAttemptsApiInputOutcomeEnum: "reached" | "no_answer" | "declined" | "wrong_number" | "linked";
+        FollowUpAgencyOutput: {
+            name: string;
+            phone: string;
+        };
+        FollowUpAttemptOutput: {
+            /** Format: date-time */
+            at: string;
+            by: components["schemas"]["_NamedRef"];
+            id: number;
+            method: components["schemas"]["AttemptMethodEnum"];
+            note: string | null;
+            outcome: components["schemas"]["AttemptOutcomeEnum"];
+        };
         FollowUpAttemptsApiInputRequest: {
             /** Format: date-time */
             at?: string;
-            method: components["schemas"]["MethodEnum"];
+            method: components["schemas"]["AttemptMethodEnum"];
             /** @default  */
             note: string;
-            outcome: components["schemas"]["FollowUpAttemptsApiInputOutcomeEnum"];
+            outcome: components["schemas"]["AttemptOutcomeEnum"];
         };
         FollowUpCloseApiInputRequest: {
             reason: string;
         };
+        /** @description ``followup_data``: the operational keys for every queue role; the rest for clinical roles only. */
+        FollowUpOutput: {
+            agency?: string | null;
+            assignee: components["schemas"]["_NamedRef"];
+            attempt_count: number | null;
+            attempts?: components["schemas"]["FollowUpAttemptOutput"][];
+            /** Format: date-time */
+            closed_at: string | null;
+            closed_reason?: string;
+            /** Format: date-time */
+            due_at: string;
+            /** Format: uuid */
+            encounter_id: string;
+            failed_attempts: number;
+            id: number;
+            person?: components["schemas"]["FollowUpPersonOutput"] | null;
+            reason?: components["schemas"]["FollowUpReasonEnum"];
+            referral?: components["schemas"]["FollowUpReferralOutput"] | null;
+            /** Format: uuid */
+            referral_id: string | null;
+            referral_type?: (components["schemas"]["ReferralTypeEnum"] | components["schemas"]["NullEnum"]) | null;
+            restricted?: boolean;
+            status: components["schemas"]["FollowUpStatusEnum"];
+        };
+        FollowUpPageOutput: {
+            count: number;
+            next: string | null;
+            previous: string | null;
+            results: components["schemas"]["FollowUpOutput"][];
+        };
+        FollowUpPersonOutput: {
+            contact_consent: components["schemas"]["ContactConsentEnum"];
+            /** Format: uuid */
+            id: string;
+            name: string;
+            phone: string;
+            preferred_contact: components["schemas"]["PreferredContactEnum"];
+        };
+        /**
+         * @description * `high_risk` - Contact after a high-risk encounter
+         *     * `ivc_released` - Contact after release from IVC
+         *     * `referral` - Contact after a referral
+         *     * `ed_linkage` - Linkage check after an ED transport
+         * @enum {string}
+         */
+        FollowUpReasonEnum: "high_risk" | "ivc_released" | "referral" | "ed_linkage";
         FollowUpReassignApiInputRequest: {
             assignee_id: number;
         };
+        FollowUpReferralOutput: {
+            agency: components["schemas"]["FollowUpAgencyOutput"] | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            made_at: string;
+            notes: string;
+            status: components["schemas"]["ReferralStatusEnum"];
+            type: components["schemas"]["ReferralTypeEnum"];
+        };
+        /**
+         * @description * `open` - Open
+         *     * `done` - Done (contact made)
+         *     * `closed` - Closed
+         * @enum {string}
+         */
+        FollowUpStatusEnum: "open" | "done" | "closed";
         /**
          * @description * `soap` - SOAP
          *     * `dap` - DAP
@@ -2141,15 +2226,6 @@ export interface components {
             id: number;
             role: string;
         };
-        /**
-         * @description * `phone` - Phone
-         *     * `text` - Text message
-         *     * `visit` - Visit
-         *     * `email` - E-mail
-         *     * `other` - Other
-         * @enum {string}
-         */
-        MethodEnum: "phone" | "text" | "visit" | "email" | "other";
         MfaEnrollApiInputRequest: {
             password?: string;
         };
@@ -2619,7 +2695,7 @@ export interface components {
             notes: string;
             /** Format: uuid */
             person_id?: string | null;
-            type: components["schemas"]["TypeEnum"];
+            type: components["schemas"]["ReferralTypeEnum"];
         };
         ReferralListApiInputRequest: {
             agency_id?: number | null;
@@ -2636,14 +2712,14 @@ export interface components {
             notes: string;
             /** Format: uuid */
             person_id?: string | null;
-            type: components["schemas"]["TypeEnum"];
+            type: components["schemas"]["ReferralTypeEnum"];
         };
         ReferralStatusApiInputRequest: {
             /** @default  */
             reason: string;
             /** Format: date-time */
             scheduled_for?: string | null;
-            status: components["schemas"]["ReferralStatusApiInputStatusEnum"];
+            status: components["schemas"]["ReferralStatusEnum"];
         };
         /**
          * @description * `made` - Made
@@ -2654,7 +2730,19 @@ export interface components {
          *     * `closed` - Closed
          * @enum {string}
          */
-        ReferralStatusApiInputStatusEnum: "made" | "scheduled" | "linked" | "declined" | "unreachable" | "closed";
+        ReferralStatusEnum: "made" | "scheduled" | "linked" | "declined" | "unreachable" | "closed";
+        /**
+         * @description * `outpatient_mental_health` - Outpatient mental health
+         *     * `substance_use_treatment` - Substance-use treatment
+         *     * `crisis_facility` - Crisis facility
+         *     * `primary_care` - Primary care
+         *     * `housing` - Housing
+         *     * `peer_support` - Peer support
+         *     * `988_mobile_crisis` - 988 / mobile crisis
+         *     * `other` - Other
+         * @enum {string}
+         */
+        ReferralTypeEnum: "outpatient_mental_health" | "substance_use_treatment" | "crisis_facility" | "primary_care" | "housing" | "peer_support" | "988_mobile_crisis" | "other";
         ReminderListApiOutput: {
             /** Format: date-time */
             due_at: string;
@@ -2848,18 +2936,6 @@ export interface components {
          * @enum {string}
          */
         TransportEnum: "none" | "police" | "ems" | "team" | "other";
-        /**
-         * @description * `outpatient_mental_health` - Outpatient mental health
-         *     * `substance_use_treatment` - Substance-use treatment
-         *     * `crisis_facility` - Crisis facility
-         *     * `primary_care` - Primary care
-         *     * `housing` - Housing
-         *     * `peer_support` - Peer support
-         *     * `988_mobile_crisis` - 988 / mobile crisis
-         *     * `other` - Other
-         * @enum {string}
-         */
-        TypeEnum: "outpatient_mental_health" | "substance_use_treatment" | "crisis_facility" | "primary_care" | "housing" | "peer_support" | "988_mobile_crisis" | "other";
         VapidPublicKeyApiOutput: {
             public_key: string;
         };
@@ -2870,6 +2946,10 @@ export interface components {
          * @enum {string}
          */
         VeteranStatusEnum: "yes" | "no" | "unknown";
+        _NamedRef: {
+            id: number;
+            name: string;
+        };
         _ReasonInputRequest: {
             reason: string;
         };
@@ -2891,6 +2971,8 @@ export type AssignmentInboxApiOutput = components['schemas']['AssignmentInboxApi
 export type AssignmentOutput = components['schemas']['AssignmentOutput'];
 export type AssignmentStatusApiInputRequest = components['schemas']['AssignmentStatusApiInputRequest'];
 export type AssignmentStatusApiInputStatusEnum = components['schemas']['AssignmentStatusApiInputStatusEnum'];
+export type AttemptMethodEnum = components['schemas']['AttemptMethodEnum'];
+export type AttemptOutcomeEnum = components['schemas']['AttemptOutcomeEnum'];
 export type BlankEnum = components['schemas']['BlankEnum'];
 export type CadIncidentApiOutput = components['schemas']['CadIncidentApiOutput'];
 export type CallComponentInputRequest = components['schemas']['CallComponentInputRequest'];
@@ -2917,10 +2999,17 @@ export type EncounterSafetyPlansApiInputRequest = components['schemas']['Encount
 export type Error = components['schemas']['Error'];
 export type EventOutput = components['schemas']['EventOutput'];
 export type EventsResyncApiOutput = components['schemas']['EventsResyncApiOutput'];
-export type FollowUpAttemptsApiInputOutcomeEnum = components['schemas']['FollowUpAttemptsApiInputOutcomeEnum'];
+export type FollowUpAgencyOutput = components['schemas']['FollowUpAgencyOutput'];
+export type FollowUpAttemptOutput = components['schemas']['FollowUpAttemptOutput'];
 export type FollowUpAttemptsApiInputRequest = components['schemas']['FollowUpAttemptsApiInputRequest'];
 export type FollowUpCloseApiInputRequest = components['schemas']['FollowUpCloseApiInputRequest'];
+export type FollowUpOutput = components['schemas']['FollowUpOutput'];
+export type FollowUpPageOutput = components['schemas']['FollowUpPageOutput'];
+export type FollowUpPersonOutput = components['schemas']['FollowUpPersonOutput'];
+export type FollowUpReasonEnum = components['schemas']['FollowUpReasonEnum'];
 export type FollowUpReassignApiInputRequest = components['schemas']['FollowUpReassignApiInputRequest'];
+export type FollowUpReferralOutput = components['schemas']['FollowUpReferralOutput'];
+export type FollowUpStatusEnum = components['schemas']['FollowUpStatusEnum'];
 export type FormatEnum = components['schemas']['FormatEnum'];
 export type FreezeInputRequest = components['schemas']['FreezeInputRequest'];
 export type HousingStatusEnum = components['schemas']['HousingStatusEnum'];
@@ -2946,7 +3035,6 @@ export type MeShiftTeam = components['schemas']['MeShiftTeam'];
 export type MemberInputRequest = components['schemas']['MemberInputRequest'];
 export type MemberInputRoleEnum = components['schemas']['MemberInputRoleEnum'];
 export type MemberOutput = components['schemas']['MemberOutput'];
-export type MethodEnum = components['schemas']['MethodEnum'];
 export type MfaEnrollApiInputRequest = components['schemas']['MfaEnrollApiInputRequest'];
 export type MfaEnrollApiOutput = components['schemas']['MfaEnrollApiOutput'];
 export type MfaEnrollConfirmApiInputRequest = components['schemas']['MfaEnrollConfirmApiInputRequest'];
@@ -2998,7 +3086,8 @@ export type RecoveryCodes = components['schemas']['RecoveryCodes'];
 export type ReferralInputRequest = components['schemas']['ReferralInputRequest'];
 export type ReferralListApiInputRequest = components['schemas']['ReferralListApiInputRequest'];
 export type ReferralStatusApiInputRequest = components['schemas']['ReferralStatusApiInputRequest'];
-export type ReferralStatusApiInputStatusEnum = components['schemas']['ReferralStatusApiInputStatusEnum'];
+export type ReferralStatusEnum = components['schemas']['ReferralStatusEnum'];
+export type ReferralTypeEnum = components['schemas']['ReferralTypeEnum'];
 export type ReminderListApiOutput = components['schemas']['ReminderListApiOutput'];
 export type ReopenInputRequest = components['schemas']['ReopenInputRequest'];
 export type RevokeResult = components['schemas']['RevokeResult'];
@@ -3021,9 +3110,9 @@ export type TeamRef = components['schemas']['TeamRef'];
 export type TeamRefOutput = components['schemas']['TeamRefOutput'];
 export type TimelineOutput = components['schemas']['TimelineOutput'];
 export type TransportEnum = components['schemas']['TransportEnum'];
-export type TypeEnum = components['schemas']['TypeEnum'];
 export type VapidPublicKeyApiOutput = components['schemas']['VapidPublicKeyApiOutput'];
 export type VeteranStatusEnum = components['schemas']['VeteranStatusEnum'];
+export type NamedRef = components['schemas']['_NamedRef'];
 export type ReasonInputRequest = components['schemas']['_ReasonInputRequest'];
 export type TeamInputRequest = components['schemas']['_TeamInputRequest'];
 export type $defs = Record<string, never>;
@@ -6788,9 +6877,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FollowUpPageOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -6845,9 +6932,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FollowUpPageOutput"];
                 };
             };
             /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
@@ -6895,9 +6980,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FollowUpOutput"];
                 };
             };
             /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
@@ -6961,9 +7044,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FollowUpOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -7054,9 +7135,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FollowUpOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -7147,9 +7226,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FollowUpOutput"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */

@@ -25,6 +25,15 @@ export const REFERRAL_STATUSES = [
 ] as const;
 export type ReferralStatus = (typeof REFERRAL_STATUSES)[number][0];
 
+/** apps/referrals FollowUp.reason. */
+export const FOLLOWUP_REASONS = [
+  ["high_risk", "Contact after a high-risk encounter"],
+  ["ivc_released", "Contact after release from IVC"],
+  ["referral", "Contact after a referral"],
+  ["ed_linkage", "Linkage check after an ED transport"],
+] as const;
+export type FollowupReason = (typeof FOLLOWUP_REASONS)[number][0];
+
 /** apps/referrals FollowUpAttempt.method. */
 export const ATTEMPT_METHODS = [
   ["phone", "Phone"],

@@ -3,6 +3,8 @@ import type {
   AgencyListApiOutput,
   EncounterOutput,
   EncounterRowOutput,
+  FollowUpOutput,
+  FollowUpPageOutput,
   NoteOutput,
   OfficerSectionOutput,
   PersonMatchOutput,
@@ -24,28 +26,19 @@ export type ServerEncounter = EncounterOutput;
 export type ServerNote = NoteOutput;
 export type EncounterRow = EncounterRowOutput;
 
-export interface FollowUp {
-  id: number;
-  encounter_id: string;
-  due_at: string;
-  status: string;
-  assignee: { id: number; name: string };
-  attempt_count: number | null;
-  failed_attempts: number;
-  reason?: string;
-  person?: { id: string; name: string; phone: string } | null;
-  referral_type?: string | null;
-  agency?: string | null;
-  restricted?: boolean;
-}
+/** A follow-up as the navigator's card shows it (the details only for clinical roles). */
+export type FollowUp = FollowUpOutput;
+export type FollowUpPage = FollowUpPageOutput;
 
 export const clinicalApi = {
   searchPersons: (q: string) => api<PersonSearch>(`/api/v1/clinical/persons/?q=${encodeURIComponent(q)}`),
   agencies: () => api<AgencyList>("/api/v1/agencies/"),
   encounter: (id: string) => api<ServerEncounter>(`/api/v1/clinical/encounters/${id}/`),
   openEncounters: () => api<{ results: EncounterRow[] }>("/api/v1/clinical/encounters/?open=1"),
+  /** Every encounter in scope, newest first (the server's first 200): the closed ones for co-signing and printing. */
+  recentEncounters: () => api<{ results: EncounterRow[] }>("/api/v1/clinical/encounters/"),
   followups: (bucket: string, mine: boolean) =>
-    api<{ results: FollowUp[]; count: number }>(`/api/v1/followups/?bucket=${bucket}${mine ? "&assignee=me" : ""}&page_size=100`),
+    api<FollowUpPage>(`/api/v1/followups/?bucket=${bucket}${mine ? "&assignee=me" : ""}&page_size=100`),
 };
 
 // The server's choice lists ([value, label], generated from the models: make contracts).

@@ -31,6 +31,11 @@ export interface OutboxItem {
   field_errors?: Record<string, string[]>;
   /** Short human label ("Status: en route") for the pending/rejected list. */
   label?: string;
+  /**
+   * What the write is about (`outboxKey`): when a later write with the same key succeeds, an earlier
+   * rejection of it is settled and removed. Default: method, url and the body's `id`.
+   */
+  key?: string;
 }
 
 export interface CursorRow {

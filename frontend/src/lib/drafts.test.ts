@@ -173,7 +173,8 @@ describe("conflict resolution", () => {
 describe("a person known only after the encounter was saved", () => {
   it("is linked with a PATCH based on the encounter revision last read, before referrals", () => {
     let d = draft();
-    d = { ...d, queued: planWrites(d, uuid).queued, encounter_revision: 3 };
+    // As after a read of the server's encounter (reconcile): revision 3 (say, two screens since).
+    d = { ...d, queued: { ...planWrites(d, uuid).queued, encounter_revision: 3 }, encounter_revision: 3 };
     expect(d.queued.person_linked).toBeNull();
     d.person = { id: "p-9", name: "Lee Late", date_of_birth: null, create: { first_name: "Lee", last_name: "Late", date_of_birth: null } };
     d.referrals = [{ id: "r-9", type: "housing", agency_id: null, agency_name: "", notes: "" }];

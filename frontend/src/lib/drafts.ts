@@ -1,6 +1,7 @@
 import type { IDBPDatabase } from "idb";
-import { emptyAnswers, isComplete, normalize, type Answers, type Risk } from "./cssrs";
+import { computeRisk, emptyAnswers, isComplete, normalize, type Answers, type Risk } from "./cssrs";
 import { appDB, type AppDB, type OutboxItem } from "./db";
+import type { AddendumKind, ContactConsent, PreferredContact } from "../generated/clinical";
 import { NOTE_FORMATS, NOTE_FORMAT_SECTIONS, SAFETY_PRECAUTIONS, type NoteFormat } from "../generated/notes";
 
 /**
@@ -34,8 +35,17 @@ export interface PersonRef {
   id: string;
   name: string;
   date_of_birth: string | null;
+  /** The person's revision on the server when chosen (an edit of the contact is based on it). */
+  revision?: number;
   /** Set for a person created on this device: POST persons/ first. */
   create?: { first_name: string; last_name: string; date_of_birth: string | null };
+}
+
+/** How to reach the person (care navigation). Sent with the new person, or as an edit of the person. */
+export interface ContactDraft {
+  phone: string;
+  preferred_contact: PreferredContact;
+  contact_consent: ContactConsent;
 }
 
 export interface ReferralDraft {
@@ -44,6 +54,21 @@ export interface ReferralDraft {
   agency_id: number | null;
   agency_name: string;
   notes: string;
+  /** From the server (a referral made on another device, or confirmed). */
+  agency_phone?: string;
+  status?: string;
+  made_by?: string;
+  /** A substance-use referral this person may not read (42 CFR Part 2): only that it exists. */
+  restricted?: boolean;
+}
+
+/** An addendum written on this device, until the server has it. */
+export interface AddendumDraft {
+  id: string;
+  kind: AddendumKind;
+  reason: string;
+  text: string;
+  created_at: string;
 }
 
 export interface IvcDraft {
@@ -74,6 +99,15 @@ export interface QueuedState {
   referrals: string[];
   ivc: { revision: number; json: string } | null;
   signed: boolean;
+  /** Key of the contact last queued or confirmed (`contactKey`); null: nothing yet (the base is empty). */
+  contact?: string | null;
+  /** The revisions the person and the encounter will have on the server after the queued writes. */
+  person_revision?: number | null;
+  encounter_revision?: number | null;
+  /** Addenda handed to the outbox (ids). */
+  addenda?: string[];
+  /** Whether the queued writes leave the encounter closed. */
+  closed?: boolean;
 }
 
 export interface EncounterDraft {
@@ -94,6 +128,10 @@ export interface EncounterDraft {
   dispositions: string[];
   referrals: ReferralDraft[];
   ivc: IvcDraft | null;
+  contact: ContactDraft;
+  addenda: AddendumDraft[];
+  /** When the person closed the encounter (null: open). Sent as `closed_at`. */
+  closed_at: string | null;
   sign_requested: boolean;
   queued: QueuedState;
   /** The encounter's revision on the server when last read (for linking a person later). */
@@ -115,8 +153,38 @@ export function emptySafetyPlan(): SafetyPlanDraft {
   };
 }
 
+export function emptyContact(): ContactDraft {
+  return { phone: "", preferred_contact: "unstated", contact_consent: "unknown" };
+}
+
 export function emptyQueued(): QueuedState {
-  return { person: false, encounter: false, note: null, cssrs: null, safety_plan: null, dispositions: [], referrals: [], ivc: null, signed: false };
+  return {
+    person: false,
+    encounter: false,
+    note: null,
+    cssrs: null,
+    safety_plan: null,
+    dispositions: [],
+    referrals: [],
+    ivc: null,
+    signed: false,
+    contact: null,
+    person_revision: null,
+    encounter_revision: null,
+    addenda: [],
+    closed: false,
+  };
+}
+
+/** A draft saved by an older version of the app gets the fields added since (IndexedDB keeps old rows). */
+export function upgradeDraft(d: EncounterDraft): EncounterDraft {
+  return {
+    ...d,
+    contact: d.contact ?? emptyContact(),
+    addenda: d.addenda ?? [],
+    closed_at: d.closed_at ?? null,
+    queued: { ...emptyQueued(), ...d.queued, addenda: d.queued.addenda ?? [], closed: d.queued.closed ?? false },
+  };
 }
 
 export function newDraft(opts: {
@@ -148,6 +216,9 @@ export function newDraft(opts: {
     dispositions: [],
     referrals: [],
     ivc: null,
+    contact: emptyContact(),
+    addenda: [],
+    closed_at: null,
     sign_requested: false,
     queued: emptyQueued(),
     unsynced: false,
@@ -162,6 +233,8 @@ export interface PlannedWrite {
   url: string;
   body: unknown;
   label: string;
+  /** What the write is about, when method + url (+ body id) does not say it (outbox `key`). */
+  key?: string;
 }
 
 const CLIN = "/api/v1/clinical";
@@ -183,7 +256,40 @@ function precautions(note: NoteContent): Record<string, boolean> {
 }
 
 function hasSafetyPlan(p: SafetyPlanDraft): boolean {
-  return p.lethal_means_counselling_done || Object.entries(p).some(([k, v]) => k !== "lethal_means_counselling_done" && String(v).trim() !== "");
+  return p.lethal_means_counselling_done || SAFETY_PLAN_PARTS.some(([k]) => p[k].trim() !== "");
+}
+
+/** A value's identity for "did it change since it was last sent or read" (the merge rule's base). */
+export function planKey(p: SafetyPlanDraft): string {
+  return JSON.stringify([...SAFETY_PLAN_PARTS.map(([k]) => p[k]), p.lethal_means_counselling_done]);
+}
+
+export function screenKey(d: Pick<EncounterDraft, "cssrs" | "override_risk" | "override_reason">): string {
+  return JSON.stringify([normalize(d.cssrs), d.override_risk, d.override_reason]);
+}
+
+export function contactKey(c: ContactDraft): string {
+  return JSON.stringify([c.phone.trim(), c.preferred_contact, c.contact_consent]);
+}
+
+export function ivcKey(ivc: IvcDraft | null): string | null {
+  return ivc ? JSON.stringify(ivcBody(ivc)) : null;
+}
+
+/** The C-SSRS risk this device would record, or null while the screen is incomplete. */
+export function localRisk(d: Pick<EncounterDraft, "cssrs" | "override_risk">): Risk | null {
+  const answers = normalize(d.cssrs);
+  if (!isComplete(answers)) return null;
+  return d.override_risk || computeRisk(answers);
+}
+
+/** ISO UTC from the server → "2026-11-27T14:05" for <input type=datetime-local> (this device's zone). */
+export function isoToLocalInput(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 /** "2026-11-27T14:05" (device-local wall time from <input type=datetime-local>) → ISO UTC. */
@@ -205,20 +311,37 @@ function ivcBody(ivc: IvcDraft): Record<string, unknown> {
  * The writes that bring the server to the draft, in dependency order, and the `queued` state
  * after them. Pure: the caller stores both in one IndexedDB transaction.
  */
-export function planWrites(draft: EncounterDraft, uuid: () => string = () => crypto.randomUUID()): { writes: PlannedWrite[]; queued: QueuedState } {
-  const q: QueuedState = structuredClone(draft.queued);
+export function planWrites(
+  draft: EncounterDraft,
+  uuid: () => string = () => crypto.randomUUID(),
+): { writes: PlannedWrite[]; queued: QueuedState } {
+  const q: QueuedState = { ...emptyQueued(), ...structuredClone(draft.queued) };
   const writes: PlannedWrite[] = [];
   const enc = `${CLIN}/encounters/${draft.id}`;
+  const contact = draft.contact ?? emptyContact();
+  const contactChanged = contactKey(contact) !== (q.contact ?? contactKey(emptyContact()));
+  // The encounter's revision the next encounter edit is based on (a screen or an edit bumps it).
+  const encRev = () => q.encounter_revision ?? draft.encounter_revision ?? 1;
 
   if (draft.person?.create && !q.person) {
     const c = draft.person.create;
-    writes.push({
-      method: "POST",
-      url: `${CLIN}/persons/`,
-      body: { id: draft.person.id, first_name: c.first_name, last_name: c.last_name, ...(c.date_of_birth ? { date_of_birth: c.date_of_birth } : {}) },
-      label: "New person",
-    });
+    const body: Record<string, unknown> = { id: draft.person.id, first_name: c.first_name, last_name: c.last_name };
+    if (c.date_of_birth) body.date_of_birth = c.date_of_birth;
+    if (contactChanged) Object.assign(body, { phone: contact.phone.trim(), preferred_contact: contact.preferred_contact, contact_consent: contact.contact_consent });
+    writes.push({ method: "POST", url: `${CLIN}/persons/`, body, label: "New person" });
     q.person = true;
+    q.person_revision = 1;
+    q.contact = contactKey(contact);
+  } else if (draft.person && contactChanged && (!draft.person.create || q.person)) {
+    const revision = q.person_revision ?? draft.person.revision ?? 1;
+    writes.push({
+      method: "PATCH",
+      url: `${CLIN}/persons/${draft.person.id}/`,
+      body: { revision, phone: contact.phone.trim(), preferred_contact: contact.preferred_contact, contact_consent: contact.contact_consent },
+      label: "Contact details",
+    });
+    q.person_revision = revision + 1;
+    q.contact = contactKey(contact);
   }
   if (!q.encounter) {
     const body: Record<string, unknown> = { id: draft.id, kind: draft.kind, started_at: draft.started_at };
@@ -228,15 +351,12 @@ export function planWrites(draft: EncounterDraft, uuid: () => string = () => cry
     if (draft.incident_id !== null) body.incident_id = draft.incident_id;
     writes.push({ method: "POST", url: `${CLIN}/encounters/`, body, label: "Encounter started" });
     q.encounter = true;
+    q.encounter_revision = 1;
     q.person_linked = draft.person?.id ?? null;
   } else if (draft.person && (q.person_linked ?? null) !== draft.person.id) {
     // The person became known after the encounter was saved: link it (based on the last read revision).
-    writes.push({
-      method: "PATCH",
-      url: `${enc}/`,
-      body: { revision: draft.encounter_revision ?? 1, person_id: draft.person.id },
-      label: "Person linked",
-    });
+    writes.push({ method: "PATCH", url: `${enc}/`, body: { revision: encRev(), person_id: draft.person.id }, label: "Person linked", key: `PATCH ${enc}/ person` });
+    q.encounter_revision = encRev() + 1;
     q.person_linked = draft.person.id;
   }
   if (!q.note) {
@@ -257,28 +377,30 @@ export function planWrites(draft: EncounterDraft, uuid: () => string = () => cry
     q.note = { ...structuredClone(draft.note), format: q.note.format, revision: q.note.revision + 1 };
   }
   const answers = normalize(draft.cssrs);
-  const screenKey = JSON.stringify([answers, draft.override_risk, draft.override_reason]);
-  if (isComplete(answers) && screenKey !== q.cssrs) {
+  const sKey = screenKey(draft);
+  if (isComplete(answers) && sKey !== q.cssrs) {
     writes.push({
       method: "POST",
       url: `${enc}/screens/`,
       body: { ...answers, override_risk: draft.override_risk, override_reason: draft.override_reason },
       label: "C-SSRS screen",
     });
-    q.cssrs = screenKey;
+    q.cssrs = sKey;
+    q.encounter_revision = encRev() + 1;
   }
-  const planJson = JSON.stringify(draft.safety_plan);
-  if (hasSafetyPlan(draft.safety_plan) && planJson !== q.safety_plan) {
-    writes.push({ method: "POST", url: `${enc}/safety-plans/`, body: { id: uuid(), ...draft.safety_plan }, label: "Safety plan" });
-    q.safety_plan = planJson;
+  const pKey = planKey(draft.safety_plan);
+  if (hasSafetyPlan(draft.safety_plan) && pKey !== q.safety_plan) {
+    // Each version is a new plan (it supersedes the last); a later version clears a refused one.
+    writes.push({ method: "POST", url: `${enc}/safety-plans/`, body: { id: uuid(), ...draft.safety_plan }, label: "Safety plan", key: `POST ${enc}/safety-plans/` });
+    q.safety_plan = pKey;
   }
   for (const code of draft.dispositions) {
     if (q.dispositions.includes(code)) continue;
-    writes.push({ method: "POST", url: `${enc}/dispositions/`, body: { code }, label: "Disposition" });
+    writes.push({ method: "POST", url: `${enc}/dispositions/`, body: { code }, label: "Disposition", key: `POST ${enc}/dispositions/ ${code}` });
     q.dispositions = [...q.dispositions, code];
   }
   for (const r of draft.referrals) {
-    if (q.referrals.includes(r.id)) continue;
+    if (q.referrals.includes(r.id) || r.restricted) continue;
     const body: Record<string, unknown> = { id: r.id, type: r.type, notes: r.notes };
     if (r.agency_id !== null) body.agency_id = r.agency_id;
     writes.push({ method: "POST", url: `/api/v1/encounters/${draft.id}/referrals/`, body, label: "Referral" });
@@ -297,6 +419,28 @@ export function planWrites(draft: EncounterDraft, uuid: () => string = () => cry
     q.note = { ...q.note, revision: q.note.revision + 1 };
     q.signed = true;
   }
+  for (const a of draft.addenda ?? []) {
+    if ((q.addenda ?? []).includes(a.id)) continue;
+    writes.push({
+      method: "POST",
+      url: `${CLIN}/notes/${draft.note_id}/addenda/`,
+      body: { id: a.id, kind: a.kind, reason: a.reason, text: a.text },
+      label: "Addendum",
+    });
+    q.addenda = [...(q.addenda ?? []), a.id];
+  }
+  const closed = (draft.closed_at ?? null) !== null;
+  if (closed !== (q.closed ?? false)) {
+    writes.push({
+      method: "PATCH",
+      url: `${enc}/`,
+      body: { revision: encRev(), closed_at: draft.closed_at ?? null },
+      label: closed ? "Encounter closed" : "Encounter reopened",
+      key: `PATCH ${enc}/ closed`,
+    });
+    q.encounter_revision = encRev() + 1;
+    q.closed = closed;
+  }
   return { writes, queued: q };
 }
 
@@ -309,7 +453,7 @@ export const SEEN_PREFIX = "encounter:";
 
 export async function draftGet(userId: number, id: string, db: DBGetter = appDB): Promise<EncounterDraft | undefined> {
   const row = await (await db()).get("cache", [userId, DRAFT_PREFIX + id]);
-  return row?.value as EncounterDraft | undefined;
+  return row ? upgradeDraft(row.value as EncounterDraft) : undefined;
 }
 
 export async function draftPut(draft: EncounterDraft, db: DBGetter = appDB): Promise<void> {
@@ -322,7 +466,7 @@ export async function draftDelete(userId: number, id: string, db: DBGetter = app
 
 export async function draftList(userId: number, db: DBGetter = appDB): Promise<EncounterDraft[]> {
   const rows = await (await db()).getAllFromIndex("cache", "by_user", userId);
-  return rows.filter((r) => r.key.startsWith(DRAFT_PREFIX)).map((r) => r.value as EncounterDraft);
+  return rows.filter((r) => r.key.startsWith(DRAFT_PREFIX)).map((r) => upgradeDraft(r.value as EncounterDraft));
 }
 
 /** Drafts with edits not yet queued: sign-out must ask before deleting them. */
@@ -372,6 +516,7 @@ export async function queueDraft(
       last_status: null,
       label: w.label,
     };
+    if (w.key) item.key = w.key;
     await outboxStore.add(item);
   }
   await tx.objectStore("cache").put({ user_id: draft.user_id, key: DRAFT_PREFIX + draft.id, value: next, saved_at: now().toISOString() });
@@ -386,6 +531,7 @@ export function itemsForDraft(items: OutboxItem[], draft: Pick<EncounterDraft, "
       i.url.includes(draft.id) ||
       i.url.includes(draft.note_id) ||
       JSON.stringify(i.body ?? null).includes(draft.id) ||
-      (draft.person?.create !== undefined && i.url.endsWith("/clinical/persons/") && JSON.stringify(i.body).includes(draft.person.id)),
+      (draft.person?.create !== undefined && i.url.endsWith("/clinical/persons/") && JSON.stringify(i.body).includes(draft.person.id)) ||
+      (draft.person !== null && i.url.endsWith(`/clinical/persons/${draft.person.id}/`)),
   );
 }

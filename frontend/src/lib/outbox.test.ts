@@ -248,6 +248,53 @@ describe("outbox replay", () => {
   });
 });
 
+describe("a rejection settled by a later success", () => {
+  const NOTE_SIGN = "/api/v1/clinical/notes/n-1/sign/";
+
+  it("clears the refused signature once a later signature of the same note goes through", async () => {
+    let refuse = true;
+    const { box } = makeOutbox(async () => (refuse ? json(400, { message: "The note cannot be signed yet.", errors: {} }) : json(200, {})));
+    await box.enqueue({ method: "POST", url: NOTE_SIGN, body: { revision: 1 }, label: "Note signed" });
+    await box.replay();
+    expect(box.rejected.value).toBe(1);
+    refuse = false;
+    await box.enqueue({ method: "POST", url: NOTE_SIGN, body: { revision: 2 }, label: "Note signed" });
+    await box.replay();
+    // Nothing left to review: the header's "not accepted" and the outbox screen are clear.
+    expect(await box.list()).toEqual([]);
+    expect(box.rejected.value).toBe(0);
+  });
+
+  it("keeps a rejection of a different change: another referral, another disposition, an explicit key", async () => {
+    let refuse = true;
+    const { box } = makeOutbox(async () => (refuse ? json(409, { message: "no" }) : json(201, {})));
+    await box.enqueue({ method: "POST", url: "/api/v1/encounters/e/referrals/", body: { id: "r-1" } });
+    await box.enqueue({ method: "POST", url: "/api/v1/clinical/encounters/e/dispositions/", body: { code: "arrest" }, key: "disp arrest" });
+    await box.enqueue({ method: "POST", url: "/api/v1/followups/3/attempts/", body: { outcome: "no_answer" }, key: "attempt 1" });
+    await box.replay();
+    expect(box.rejected.value).toBe(3);
+    refuse = false;
+    await box.enqueue({ method: "POST", url: "/api/v1/encounters/e/referrals/", body: { id: "r-2" } });
+    await box.enqueue({ method: "POST", url: "/api/v1/clinical/encounters/e/dispositions/", body: { code: "citation" }, key: "disp citation" });
+    await box.enqueue({ method: "POST", url: "/api/v1/followups/3/attempts/", body: { outcome: "reached" }, key: "attempt 2" });
+    await box.replay();
+    expect((await box.list()).map((i) => i.status)).toEqual(["rejected", "rejected", "rejected"]);
+    // The same referral sent again (same id) settles its own rejection.
+    await box.enqueue({ method: "POST", url: "/api/v1/encounters/e/referrals/", body: { id: "r-1" } });
+    await box.replay();
+    expect(box.rejected.value).toBe(2);
+  });
+
+  it("never clears a rejection queued after the write that succeeded", async () => {
+    const answers = [json(200, {}), json(400, { message: "bad" })];
+    const { box } = makeOutbox(async () => answers.shift() ?? json(200, {}));
+    await box.enqueue({ method: "PATCH", url: "/api/v1/clinical/notes/n-1/", body: { revision: 1 } });
+    await box.enqueue({ method: "PATCH", url: "/api/v1/clinical/notes/n-1/", body: { revision: 2 } });
+    await box.replay();
+    expect((await box.list()).map((i) => [i.status, (i.body as { revision: number }).revision])).toEqual([["rejected", 2]]);
+  });
+});
+
 describe("database upgrades", () => {
   afterEach(() => {
     vi.restoreAllMocks();

@@ -10,6 +10,7 @@ import { Observable } from "./observable";
  * - strictly in queue order, one round at a time (single flight);
  * - no HTTP answer → keep the item and stop this round (later items wait behind it);
  * - 2xx → remove;
+ * - 2xx also settles earlier rejected items with the same `outboxKey` (the change went through after all);
  * - 4xx → mark "rejected" with the server's message (the person must see it) and go on;
  *   except 401/403-session-lost or locked, 408, 425 and 429, which are not about the write: keep and stop;
  * - 5xx → keep and stop.
@@ -24,6 +25,19 @@ export interface EnqueueInput {
   url: string;
   body?: unknown;
   label?: string;
+  /** What the write is about, when method + url + body id does not say it (see `outboxKey`). */
+  key?: string;
+}
+
+/**
+ * What a write is about: two writes with the same key are the same change tried again (a note's sign,
+ * an edit of one record, one referral by its id). Once one succeeds, an earlier rejection with that key
+ * is settled: the person no longer has anything to review.
+ */
+export function outboxKey(item: Pick<OutboxItem, "method" | "url" | "body" | "key">): string {
+  if (item.key) return item.key;
+  const id = (item.body as { id?: unknown } | null)?.id;
+  return `${item.method} ${item.url}${typeof id === "string" ? ` ${id}` : ""}`;
 }
 
 export interface ReplayResult {
@@ -87,6 +101,7 @@ export class Outbox {
       last_status: null,
     };
     if (input.label) item.label = input.label;
+    if (input.key) item.key = input.key;
     const db = await this.deps.db();
     item.seq = await db.add("outbox", item);
     await this.refreshCounts();
@@ -190,7 +205,14 @@ export class Outbox {
       return "network";
     }
     if (res.ok) {
-      await db.delete("outbox", seq);
+      // One transaction: the write leaves, and so do earlier rejections of the same change.
+      const key = outboxKey(item);
+      const tx = db.transaction("outbox", "readwrite");
+      await tx.store.delete(seq);
+      for (const other of await tx.store.index("by_user").getAll(item.user_id)) {
+        if (other.status === "rejected" && other.seq !== undefined && other.seq < seq && outboxKey(other) === key) await tx.store.delete(other.seq);
+      }
+      await tx.done;
       return "sent";
     }
     const err = await toApiError(res);

@@ -3,7 +3,8 @@
 People (one per role), four co-response teams with a week of shifts (two teams on duty at any hour,
 one night uncovered), one call on scene and one waiting to be offered (apps/demo/dispatch.py), two
 weeks of closed calls, and the three months before them for the insight screens (insight_history.py).
-Each part is a function of ``apps.demo`` (roster.py, dispatch.py, insight_history.py) called in
+The navigator's people, referrals and follow-ups at every stage, and the agency directory (care.py).
+Each part is a function of ``apps.demo`` (roster.py, dispatch.py, insight_history.py, care.py) called in
 ``handle`` in order; a part that builds another corner of the world adds its own module and call.
 
 Idempotent: running it twice changes nothing (what exists is looked up before anything is made; a
@@ -23,9 +24,10 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.timefmt import local_day_bounds, local_today, to_local
-from apps.demo import dispatch, insight_history, roster
+from apps.demo import care, dispatch, insight_history, roster
 from apps.incidents.models import Assignment, Incident
 from apps.incidents.selectors import TeamStatus, team_availability
+from apps.referrals.models import FollowUp
 from apps.shifts.selectors import coverage_gaps
 from apps.teams.models import Team
 
@@ -61,11 +63,13 @@ class Command(BaseCommand):
         live = dispatch.seed_live_calls(people)
         history = dispatch.seed_history(people, teams)
         past = insight_history.seed_insight_history(people, teams)
+        navigation = care.seed_care_navigation(people, teams)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo world ready: {shifts} new shift(s), {live.created} new call(s) now, "
                 f"{history.calls} closed call(s) in the history, {past.calls} earlier call(s) for the insight "
-                "screens."
+                f"screens, {navigation.agencies} agencies, {navigation.open_followups} open follow-up(s) for the "
+                "navigator."
             )
         )
         for note in live.notes:
@@ -117,6 +121,9 @@ class Command(BaseCommand):
         earlier = insight_history.calls()
         if earlier:
             out(f"Insight history: {earlier} call(s) in the {insight_history.MONTHS} months before (insights screens).")
+        open_followups = FollowUp.objects.filter(person_id__in=care.person_ids(), status=FollowUp.Status.OPEN).count()
+        if open_followups:
+            out(f"Care navigation: {open_followups} open follow-up(s) of recent referrals (sign in as navigator).")
         today = local_today()
         gaps = coverage_gaps(start=now, end=local_day_bounds(today + dt.timedelta(days=7))[1])
         if gaps:

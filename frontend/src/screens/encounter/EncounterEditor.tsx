@@ -1,10 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { SafetyPrecaution } from "../../generated/notes";
+import { PROMPT_LABELS } from "../../generated/clinical";
+import { SAFETY_PRECAUTION_LABELS, SECTION_LABELS } from "../../generated/notes";
 import { ApiError, NetworkError, type Me } from "../../lib/api";
-import { isEventType } from "../../lib/events";
-import { DISPOSITIONS, IVC_OUTCOMES, IVC_PATHWAYS, REFERRAL_TYPES, clinicalApi, type Agency, type PersonHit, type ServerEncounter } from "../../lib/clinical";
+import { clinicalApi, type ServerEncounter } from "../../lib/clinical";
 import { findNoteConflict, resolveNoteConflict, type NoteConflict, type ServerNote } from "../../lib/conflict";
-import { isComplete, normalize } from "../../lib/cssrs";
 import type { OutboxItem } from "../../lib/db";
 import { markDirty } from "../../lib/dirty";
 import {
@@ -15,19 +14,23 @@ import {
   draftGet,
   draftPut,
   itemsForDraft,
+  localRisk,
+  planWrites,
   seenGet,
   seenPut,
   type EncounterDraft,
-  type IvcDraft,
   type NoteFormat,
 } from "../../lib/drafts";
+import { isEventType } from "../../lib/events";
+import { signMissing } from "../../lib/readiness";
 import { draftFromServer, reconcile } from "../../lib/reconcile";
 import { onServerEvent, online, outbox } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
-import { cacheGet, cachePut } from "../../lib/userdata";
 import { useObservable } from "../../ui/hooks";
 import { ConflictView } from "./ConflictView";
-import { CssrsForm, RiskBadge } from "./Cssrs";
+import { CssrsForm } from "./Cssrs";
+import { PersonCard } from "./PersonCard";
+import { AddendaAndCosign, CloseCard, Dispositions, Ivc, OfficerView, Referrals } from "./Sections";
 import { sendDraft } from "./sync";
 
 const pretty = (s: string) => s.charAt(0).toUpperCase() + s.slice(1).replace(/_/g, " ");
@@ -37,16 +40,11 @@ const FIELD_LABEL: Record<string, string> = {
   safety_precautions: "Safety precautions",
   dispositions: "Disposition",
   cssrs: "C-SSRS",
+  code: "Disposition",
+  phone: "Phone",
   revision: "Revision",
   person_id: "Person",
   signer: "Signer",
-};
-
-const PRECAUTION_LABEL: Record<string, string> & Record<SafetyPrecaution, string> = {
-  lethal_means_addressed: "Lethal means addressed",
-  not_left_alone: "Person not left alone",
-  supervisor_notified: "Supervisor notified",
-  safety_plan_reviewed: "Safety plan reviewed",
 };
 
 export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: string }) {
@@ -59,6 +57,7 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
   const [localError, setLocalError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [serverTick, setServerTick] = useState(0);
+  const [updatedFrom, setUpdatedFrom] = useState<string[]>([]);
   // Each save bumps `sentRef`; "synced" is shown only once a server read started after it.
   const sentRef = useRef(0);
   const [sentTick, setSentTick] = useState(0);
@@ -112,8 +111,6 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
     };
   }, [encounterId, me.id]);
 
-  useEffect(() => () => void 0, []);
-
   // This draft's items in the outbox (pending and rejected).
   useEffect(() => {
     if (!draft) return;
@@ -128,6 +125,8 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
       }),
     [encounterId],
   );
+
+  useKeepFocusAboveBar();
 
   const pending = items.filter((i) => i.status === "pending");
   const rejected = items.filter((i) => i.status === "rejected");
@@ -161,6 +160,7 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
       const r = reconcile(cur, enc, rej);
       setSyncConflict(r.conflict);
       if (r.adopted) setNotice("The note was updated from the server (changed on another device).");
+      if (r.updated.length > 0 && cur.queued.encounter) setUpdatedFrom(r.updated);
       if (JSON.stringify(r.draft) !== JSON.stringify(cur)) {
         setDraft(r.draft);
         persist(r.draft);
@@ -208,7 +208,8 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
       setSentTick(sentRef.current);
       setDraft(next);
       markDirty(dirtyKey, false);
-      setNotice(signing ? "Signature queued: it is sent with the note." : "Saved. Changes are sent to the server (or kept until the phone is back online).");
+      setNotice(null);
+      setUpdatedFrom([]);
     } catch (e) {
       setLocalError(e instanceof Error ? e.message : "Could not queue the changes.");
     } finally {
@@ -216,12 +217,17 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
     }
   }
 
-  function signProblems(): string[] {
-    const problems: string[] = [];
-    const missing = FORMAT_SECTIONS[d.note.format].filter((s) => !(d.note.sections[s] ?? "").trim());
-    if (missing.length) problems.push(`Fill in: ${missing.map(pretty).join(", ")}.`);
-    if (d.note.format === "crisis_assessment" && !isComplete(normalize(d.cssrs))) problems.push("A crisis assessment needs a complete C-SSRS screen.");
-    return problems;
+  async function cosign(noteId: string) {
+    setBusy(true);
+    try {
+      await outbox.enqueue({ method: "POST", url: `/api/v1/clinical/notes/${noteId}/cosign/`, label: "Note co-signed" });
+      sentRef.current += 1;
+      setSentTick(sentRef.current);
+    } catch (e) {
+      setLocalError(e instanceof Error ? e.message : "Could not queue the co-signature.");
+    } finally {
+      setBusy(false);
+    }
   }
 
   async function choose(conflict: NoteConflict, choice: "mine" | "server") {
@@ -246,19 +252,47 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
     outboxConflict ?? (syncConflict ? { items: [], server: syncConflict, mine: d.note, serverSigned: syncConflict.status === "signed" } : null);
   const serverNote = server?.notes?.find((n) => n.id === d.note_id);
   const signed = serverNote?.status === "signed";
+  // Signed only when the server says so; a signature still on its way locks the note but is not "signed".
+  const signWaiting = d.queued.signed && !signed;
   const noteLocked = d.queued.signed || signed;
-  const problems = signProblems();
+  const otherAuthor = serverNote && serverNote.author !== me.id ? (serverNote.author_name ?? "another clinician") : null;
+  const conflictSeqs = new Set((conflict?.items ?? []).map((i) => i.seq));
+  const refusedSign = rejected.filter((i) => i.url.endsWith(`/notes/${d.note_id}/sign/`) && i.last_status !== 409);
+  const otherRejected = rejected.filter((i) => !conflictSeqs.has(i.seq) && !refusedSign.includes(i));
+  const cosignPending = pending.some((i) => i.url.endsWith("/cosign/"));
+
+  // The one sign-readiness rule (generated from the server), on what this device shows.
+  const risk = localRisk(d) ?? server?.risk_level ?? null;
+  const missing = signMissing({
+    format: d.note.format,
+    sections: d.note.sections,
+    safety_precautions: d.note.safety_precautions,
+    has_screen: (server?.screens?.length ?? 0) > 0 || localRisk(d) !== null,
+    risk_level: risk,
+    disposition_count: d.dispositions.length,
+  });
+  const canSign = !busy && !noteLocked && !conflict && missing.length === 0 && !otherAuthor;
+  const toSave = planWrites(d, () => "00000000-0000-4000-8000-000000000000").writes.length > 0;
+
+  // The server's outstanding prompts, less what this device already did (it is sent on the next save).
+  const allConfirmed = SAFETY_PRECAUTIONS.every((k) => d.note.safety_precautions[k] === true);
+  const hasPlan = SAFETY_PLAN_PARTS.some(([k]) => d.safety_plan[k].trim() !== "");
+  const prompts = (server?.prompts ?? []).filter(
+    (p) => !((p === "safety_precautions" && allConfirmed) || (p === "disposition" && d.dispositions.length > 0) || (p === "safety_plan" && hasPlan) || (p === "referral" && d.referrals.length > 0)),
+  );
 
   return (
-    <>
+    <div class="encounter-screen">
       <section class="card encounter" aria-labelledby="page-title">
         <h1 id="page-title" tabIndex={-1}>
           Encounter{d.incident_id ? ` · incident ${d.incident_id}` : ""}
         </h1>
         <p class="muted">
           Started {formatDayTime(d.started_at)} · {pretty(d.kind)}
+          {d.closed_at ? ` · closed ${formatDayTime(d.closed_at)}` : ""}
         </p>
-        <SyncStatus draft={d} pending={pending.length} rejected={rejected.length} signed={signed} online={isOnline} confirmed={confirmed === sentRef.current} />
+        <SyncStatus draft={d} pending={pending.length} rejected={rejected.length} signed={signed} signWaiting={signWaiting} online={isOnline} confirmed={confirmed === sentRef.current} />
+        {updatedFrom.length > 0 && <p class="notice">Updated from another device: {updatedFrom.join(", ")}.</p>}
         {notice && <p class="notice">{notice}</p>}
         {localError && (
           <p role="alert" class="form-error">
@@ -269,39 +303,34 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
 
       {conflict && <ConflictView draft={d} server={conflict.server} busy={busy} onChoose={(c) => void choose(conflict, c)} />}
 
-      {rejected.filter((i) => i.last_status !== 409).length > 0 && (
+      {otherRejected.length > 0 && (
         <section class="card rejected-list" role="alert" aria-labelledby="rejected-title">
           <h2 id="rejected-title">Not accepted by the server</h2>
           <ul>
-            {rejected
-              .filter((i) => i.last_status !== 409)
-              .map((i) => (
-                <li key={i.id}>
-                  <strong>{i.label ?? i.url}</strong>: {i.last_error}
-                  {i.field_errors && Object.keys(i.field_errors).length > 0 && (
-                    <ul class="field-errors">
-                      {Object.entries(i.field_errors).map(([f, msgs]) => (
-                        <li key={f}>
-                          {FIELD_LABEL[f] ?? pretty(f)}: {msgs.join(" ")}
-                        </li>
-                      ))}
-                    </ul>
-                  )}
-                  <button type="button" class="btn btn-secondary" onClick={() => i.seq !== undefined && void outbox.discard(i.seq)}>
-                    Dismiss
-                  </button>
-                </li>
-              ))}
+            {otherRejected.map((i) => (
+              <li key={i.id}>
+                <strong>{i.label ?? i.url}</strong>: {i.last_error}
+                <FieldErrors item={i} />
+                <button type="button" class="btn btn-secondary" onClick={() => i.seq !== undefined && void outbox.discard(i.seq)}>
+                  Dismiss
+                </button>
+              </li>
+            ))}
           </ul>
-          <p class="hint">Fix what is listed, then save or sign again.</p>
+          <p class="hint">Fix what is listed, then save again.</p>
         </section>
       )}
 
-      <PersonCard draft={d} update={update} me={me} />
+      <PersonCard draft={d} update={update} />
 
       <section class="card" aria-labelledby="note-title">
         <h2 id="note-title">Note</h2>
-        {signed && serverNote?.signed_at && <p class="pill pill-on">Signed {formatDayTime(serverNote.signed_at)}</p>}
+        {signed && serverNote?.signed_at && (
+          <p class="pill pill-on" data-testid="note-signed">
+            Signed by {serverNote.signed_by_name} · {formatDayTime(serverNote.signed_at)}
+          </p>
+        )}
+        {signWaiting && <p class="notice">Signature waiting for the server: the note is locked until it answers.</p>}
         <div class="field">
           <label for="note-format">Note format</label>
           <select
@@ -323,7 +352,7 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
         </div>
         {FORMAT_SECTIONS[d.note.format].map((s) => (
           <div class="field" key={s}>
-            <label for={`section-${s}`}>{pretty(s)}</label>
+            <label for={`section-${s}`}>{SECTION_LABELS[s] ?? pretty(s)}</label>
             <textarea
               id={`section-${s}`}
               rows={3}
@@ -348,7 +377,7 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
           locked={false}
           onChange={(a, o, r) => update((x) => ({ ...x, cssrs: a, override_risk: o, override_reason: r }))}
         />
-        {server?.prompts && server.prompts.length > 0 && <p class="hint">Still to do: {server.prompts.map(pretty).join(", ")}.</p>}
+        {prompts.length > 0 && <p class="hint">Still to do: {prompts.map((p) => PROMPT_LABELS[p] ?? pretty(p)).join("; ")}.</p>}
       </section>
 
       <section class="card" aria-labelledby="precautions-title">
@@ -365,7 +394,7 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
                 update((x) => ({ ...x, note: { ...x.note, safety_precautions: { ...x.note.safety_precautions, [k]: v } } }));
               }}
             />
-            {PRECAUTION_LABEL[k]}
+            {SAFETY_PRECAUTION_LABELS[k]}
           </label>
         ))}
       </section>
@@ -399,50 +428,128 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
         </label>
       </section>
 
-      <section class="card" aria-labelledby="disp-title">
-        <h2 id="disp-title">Dispositions</h2>
-        {DISPOSITIONS.map(([code, label]) => {
-          const sent = d.queued.dispositions.includes(code);
-          return (
-            <label class="check" key={code}>
-              <input
-                type="checkbox"
-                checked={d.dispositions.includes(code)}
-                disabled={sent}
-                onChange={(e) => {
-                  const on = e.currentTarget.checked;
-                  update((x) => ({ ...x, dispositions: on ? [...x.dispositions, code] : x.dispositions.filter((c) => c !== code) }));
-                }}
-              />
-              {label}
-              {sent && <span class="muted"> (recorded)</span>}
-            </label>
-          );
-        })}
-      </section>
-
+      <Dispositions draft={d} update={update} />
       <Referrals draft={d} update={update} me={me} />
       <Ivc draft={d} update={update} />
+      <OfficerView server={server} />
 
-      <section class="card actions" aria-label="Save and sign">
-        {problems.length > 0 && !noteLocked && (
-          <ul class="hint">
-            {problems.map((p) => (
-              <li key={p}>{p}</li>
-            ))}
-          </ul>
+      {signed && serverNote && (
+        <AddendaAndCosign
+          me={me}
+          note={serverNote}
+          draft={d}
+          update={update}
+          send={() => void save(false)}
+          cosignPending={cosignPending}
+          onCosign={() => void cosign(serverNote.id)}
+          busy={busy}
+        />
+      )}
+
+      <CloseCard
+        draft={d}
+        signed={signed}
+        busy={busy}
+        onClose={() => {
+          update((x) => ({ ...x, closed_at: new Date().toISOString() }));
+          void save(false);
+        }}
+        onReopen={() => {
+          update((x) => ({ ...x, closed_at: null }));
+          void save(false);
+        }}
+      />
+
+      {!signed && (
+        <section class="card readiness" aria-labelledby="ready-title" id="sign-readiness">
+          <h2 id="ready-title">Signing</h2>
+          {refusedSign.length > 0 && (
+            <div role="alert" class="sign-refused">
+              <p>
+                <strong>The server did not sign the note.</strong> It is a draft again. The server said:
+              </p>
+              {refusedSign.map((i) => (
+                <FieldErrors key={i.id} item={i} fallback={i.last_error} />
+              ))}
+            </div>
+          )}
+          {signWaiting ? (
+            <p>The signature is on its way. The note shows as signed once the server accepts it.</p>
+          ) : otherAuthor ? (
+            <p>Only the author ({otherAuthor}) signs this note.</p>
+          ) : missing.length > 0 ? (
+            <>
+              <p>Before you can sign:</p>
+              <ul class="missing" data-testid="sign-missing">
+                {missing.map((m) => (
+                  <li key={m.code}>{m.label}</li>
+                ))}
+              </ul>
+            </>
+          ) : (
+            <p>Everything needed to sign is there.</p>
+          )}
+        </section>
+      )}
+
+      <div class="action-bar" role="region" aria-label="Save and sign">
+        <button type="button" class="btn btn-secondary" disabled={busy || !toSave} onClick={() => void save(false)}>
+          {toSave ? "Save" : "Saved"}
+        </button>
+        {signed ? (
+          <a class="btn btn-primary" href={`/encounters/${d.id}/print`}>
+            Printable view
+          </a>
+        ) : (
+          <button type="button" class="btn btn-primary" disabled={!canSign} aria-describedby="sign-readiness" onClick={() => void save(true)}>
+            {signWaiting ? "Signing…" : "Sign note"}
+            {!signWaiting && !noteLocked && missing.length > 0 && (
+              <span class="todo-count" aria-hidden="true" title={`${missing.length} to do before signing`}>
+                {missing.length}
+              </span>
+            )}
+          </button>
         )}
-        <div class="dialog-actions">
-          <button type="button" class="btn btn-secondary" disabled={busy} onClick={() => void save(false)}>
-            Save
-          </button>
-          <button type="button" class="btn btn-primary" disabled={busy || noteLocked || problems.length > 0 || !!conflict} onClick={() => void save(true)}>
-            {noteLocked ? "Signed" : "Sign note"}
-          </button>
-        </div>
-        <p class="hint">Every change is kept on this device as you type. Save sends it; Sign locks the note.</p>
-      </section>
-    </>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * The Save / Sign bar sticks to the bottom of the screen; a field that gets focus (a tap, the
+ * keyboard's Tab) is scrolled to sit fully above it, so the bar never covers what the person types in.
+ */
+function useKeepFocusAboveBar() {
+  useEffect(() => {
+    const onFocus = (e: FocusEvent) => {
+      const target = e.target as HTMLElement | null;
+      const bar = document.querySelector(".action-bar");
+      if (!target || !bar || bar.contains(target)) return;
+      // Only fields one types into: a tapped button, radio or checkbox is already where the finger is.
+      const typing = target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement || (target instanceof HTMLInputElement && !["radio", "checkbox", "button", "submit"].includes(target.type));
+      if (!typing) return;
+      requestAnimationFrame(() => {
+        const field = target.getBoundingClientRect();
+        const top = bar.getBoundingClientRect().top;
+        if (field.bottom > top - 8) window.scrollBy(0, field.bottom - top + 8);
+      });
+    };
+    document.addEventListener("focusin", onFocus);
+    return () => document.removeEventListener("focusin", onFocus);
+  }, []);
+}
+
+function FieldErrors({ item, fallback }: { item: OutboxItem; fallback?: string | null }) {
+  const entries = Object.entries(item.field_errors ?? {});
+  if (entries.length === 0) return fallback ? <p>{fallback}</p> : null;
+  return (
+    <ul class="field-errors">
+      {entries.map(([f, msgs]) => (
+        <li key={f}>
+          {FIELD_LABEL[f] ?? pretty(f)}: {msgs.join(" ")}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -451,6 +558,7 @@ function SyncStatus({
   pending,
   rejected,
   signed,
+  signWaiting,
   online: isOnline,
   confirmed,
 }: {
@@ -458,12 +566,13 @@ function SyncStatus({
   pending: number;
   rejected: number;
   signed: boolean;
+  signWaiting: boolean;
   online: boolean;
   confirmed: boolean;
 }) {
   let text: string;
   if (draft.unsynced) text = "Saved on this device; not sent yet (press Save).";
-  else if (pending > 0) text = isOnline ? `Sending ${pending} change${pending === 1 ? "" : "s"}…` : `${pending} change${pending === 1 ? "" : "s"} waiting for the network.`;
+  else if (pending > 0) text = isOnline ? `Sending ${pending} change${pending === 1 ? "" : "s"}…` : `${pending} change${pending === 1 ? "" : "s"} waiting for the network${signWaiting ? " (signature included)" : ""}.`;
   else if (rejected > 0) text = "Some changes were not accepted: see below.";
   else if (!draft.queued.encounter) text = "Not sent yet.";
   else if (!confirmed) text = isOnline ? "Checking with the server…" : "Sent earlier; offline now.";
@@ -472,243 +581,5 @@ function SyncStatus({
     <p class="sync-status" role="status" data-testid="encounter-sync">
       {text}
     </p>
-  );
-}
-
-function PersonCard({ draft, update, me }: { draft: EncounterDraft; update: (fn: (d: EncounterDraft) => EncounterDraft) => void; me: Me }) {
-  const [q, setQ] = useState("");
-  const [hits, setHits] = useState<PersonHit[] | null>(null);
-  const [err, setErr] = useState<string | null>(null);
-  const [first, setFirst] = useState("");
-  const [last, setLast] = useState("");
-  const [dob, setDob] = useState("");
-  // Fixed once the server's encounter names the person; until then it can be chosen (also later).
-  const locked = draft.queued.encounter && !!draft.person && draft.queued.person_linked === draft.person.id;
-  void me;
-
-  async function search(e: Event) {
-    e.preventDefault();
-    setErr(null);
-    try {
-      setHits((await clinicalApi.searchPersons(q)).results);
-    } catch (x) {
-      setHits(null);
-      setErr(x instanceof NetworkError ? "Search needs the network. You can create the person on this device." : x instanceof Error ? x.message : "Search failed.");
-    }
-  }
-
-  function create(e: Event) {
-    e.preventDefault();
-    if (!first.trim() && !last.trim()) {
-      setErr("Enter a first or last name.");
-      return;
-    }
-    const id = crypto.randomUUID();
-    update((x) => ({
-      ...x,
-      person: { id, name: `${first} ${last}`.trim(), date_of_birth: dob || null, create: { first_name: first.trim(), last_name: last.trim(), date_of_birth: dob || null } },
-    }));
-  }
-
-  return (
-    <section class="card" aria-labelledby="person-title">
-      <h2 id="person-title">Person</h2>
-      {draft.person ? (
-        <p>
-          <strong>{draft.person.name || "(no name)"}</strong>
-          {draft.person.date_of_birth && <span class="muted"> · born {draft.person.date_of_birth}</span>}
-          {draft.person.create && !draft.queued.person && <span class="muted"> · new record</span>}
-          {!locked && (
-            <button type="button" class="btn btn-secondary" onClick={() => update((x) => ({ ...x, person: null }))}>
-              Change
-            </button>
-          )}
-        </p>
-      ) : (
-        <>
-          <form onSubmit={(e) => void search(e)} class="inline-form">
-            <label for="person-q">Search by name</label>
-            <input id="person-q" value={q} onInput={(e) => setQ(e.currentTarget.value)} autocomplete="off" />
-            <button type="submit" class="btn btn-secondary">
-              Search
-            </button>
-          </form>
-          {hits && hits.length === 0 && <p class="muted">No match.</p>}
-          {hits && hits.length > 0 && (
-            <ul class="hits">
-              {hits.map((h) => (
-                <li key={h.id}>
-                  <button
-                    type="button"
-                    class="btn btn-secondary"
-                    onClick={() => update((x) => ({ ...x, person: { id: h.id, name: `${h.first_name ?? ""} ${h.last_name ?? ""}`.trim(), date_of_birth: h.date_of_birth ?? null } }))}
-                  >
-                    {h.first_name} {h.last_name}
-                    {h.date_of_birth ? ` · ${h.date_of_birth}` : ""}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )}
-          <form onSubmit={create} class="new-person">
-            <h3>New person</h3>
-            <label for="person-first">First name</label>
-            <input id="person-first" value={first} onInput={(e) => setFirst(e.currentTarget.value)} />
-            <label for="person-last">Last name</label>
-            <input id="person-last" value={last} onInput={(e) => setLast(e.currentTarget.value)} />
-            <label for="person-dob">Date of birth</label>
-            <input id="person-dob" type="date" value={dob} onInput={(e) => setDob(e.currentTarget.value)} />
-            <button type="submit" class="btn btn-secondary">
-              Create person
-            </button>
-          </form>
-          {err && <p class="form-error">{err}</p>}
-        </>
-      )}
-    </section>
-  );
-}
-
-function Referrals({ draft, update, me }: { draft: EncounterDraft; update: (fn: (d: EncounterDraft) => EncounterDraft) => void; me: Me }) {
-  const [agencies, setAgencies] = useState<Agency[]>([]);
-  const [type, setType] = useState("outpatient_mental_health");
-  const [agency, setAgency] = useState("");
-  const [notes, setNotes] = useState("");
-  useEffect(() => {
-    let alive = true;
-    void cacheGet<Agency[]>(me.id, "agencies").then((a) => alive && a && setAgencies(a));
-    clinicalApi
-      .agencies()
-      .then((r) => {
-        if (!alive) return;
-        setAgencies(r.results);
-        void cachePut(me.id, "agencies", r.results);
-      })
-      .catch(() => {
-        /* offline: the cached directory is used */
-      });
-    return () => {
-      alive = false;
-    };
-  }, [me.id]);
-
-  function add() {
-    const a = agencies.find((x) => String(x.id) === agency);
-    update((x) => ({
-      ...x,
-      referrals: [...x.referrals, { id: crypto.randomUUID(), type, agency_id: a ? a.id : null, agency_name: a?.name ?? "", notes }],
-    }));
-    setNotes("");
-  }
-
-  return (
-    <section class="card" aria-labelledby="ref-title">
-      <h2 id="ref-title">Referrals</h2>
-      {draft.referrals.length > 0 && (
-        <ul class="referrals">
-          {draft.referrals.map((r) => (
-            <li key={r.id}>
-              {REFERRAL_TYPES.find(([k]) => k === r.type)?.[1] ?? r.type}
-              {r.agency_name ? ` · ${r.agency_name}` : ""}
-              <span class="muted">{draft.queued.referrals.includes(r.id) ? " (saved)" : " (on this device)"}</span>
-              {!draft.queued.referrals.includes(r.id) && (
-                <button type="button" class="btn btn-secondary" onClick={() => update((x) => ({ ...x, referrals: x.referrals.filter((y) => y.id !== r.id) }))}>
-                  Remove
-                </button>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
-      <div class="field">
-        <label for="ref-type">Referral type</label>
-        <select id="ref-type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
-          {REFERRAL_TYPES.map(([k, l]) => (
-            <option value={k} key={k}>
-              {l}
-            </option>
-          ))}
-        </select>
-        <label for="ref-agency">Agency</label>
-        <select id="ref-agency" value={agency} onChange={(e) => setAgency(e.currentTarget.value)}>
-          <option value="">No agency</option>
-          {agencies.map((a) => (
-            <option value={String(a.id)} key={a.id}>
-              {a.name}
-            </option>
-          ))}
-        </select>
-        <label for="ref-notes">Referral notes</label>
-        <textarea id="ref-notes" rows={2} value={notes} onInput={(e) => setNotes(e.currentTarget.value)} />
-        <button type="button" class="btn btn-secondary" onClick={add}>
-          Add referral
-        </button>
-        {!draft.person && <p class="hint">A referral needs the person: record who it is above.</p>}
-      </div>
-    </section>
-  );
-}
-
-function Ivc({ draft, update }: { draft: EncounterDraft; update: (fn: (d: EncounterDraft) => EncounterDraft) => void }) {
-  const ivc = draft.ivc;
-  const set = (patch: Partial<IvcDraft>) => update((x) => ({ ...x, ivc: { ...(x.ivc as IvcDraft), ...patch } }));
-  return (
-    <section class="card" aria-labelledby="ivc-title">
-      <h2 id="ivc-title">Involuntary commitment (IVC)</h2>
-      <label class="check">
-        <input
-          type="checkbox"
-          checked={ivc !== null}
-          disabled={draft.queued.ivc !== null}
-          onChange={(e) => {
-            const on = e.currentTarget.checked;
-            update((x) => ({
-              ...x,
-              ivc: on ? { pathway: "petition_122c_261", petition_at: "", custody_order_at: "", custody_taken_at: "", first_exam_at: "", outcome: "" } : null,
-            }));
-          }}
-        />
-        IVC on this encounter
-      </label>
-      {ivc && (
-        <>
-          <div class="field">
-            <label for="ivc-pathway">Pathway</label>
-            <select id="ivc-pathway" value={ivc.pathway} onChange={(e) => set({ pathway: e.currentTarget.value })}>
-              {IVC_PATHWAYS.map(([k, l]) => (
-                <option value={k} key={k}>
-                  {l}
-                </option>
-              ))}
-            </select>
-          </div>
-          {(
-            [
-              ["petition_at", "Petition filed"],
-              ["custody_order_at", "Custody order issued"],
-              ["custody_taken_at", "Custody taken"],
-              ["first_exam_at", "First examination"],
-            ] as const
-          ).map(([k, l]) => (
-            <div class="field" key={k}>
-              <label for={`ivc-${k}`}>{l}</label>
-              <input id={`ivc-${k}`} type="datetime-local" value={ivc[k]} onInput={(e) => set({ [k]: e.currentTarget.value })} />
-            </div>
-          ))}
-          <div class="field">
-            <label for="ivc-outcome">Outcome</label>
-            <select id="ivc-outcome" value={ivc.outcome} onChange={(e) => set({ outcome: e.currentTarget.value })}>
-              <option value="">Not yet</option>
-              {IVC_OUTCOMES.map(([k, l]) => (
-                <option value={k} key={k}>
-                  {l}
-                </option>
-              ))}
-            </select>
-          </div>
-          <p class="hint">Times are this device's local time. The server checks their order.</p>
-        </>
-      )}
-    </section>
   );
 }

@@ -11,6 +11,7 @@ export function EncounterList({ me }: { me: Me }) {
   const clinical = isClinical(me);
   const [drafts, setDrafts] = useState<EncounterDraft[]>([]);
   const [rows, setRows] = useState<EncounterRow[] | null>(null);
+  const [closed, setClosed] = useState<EncounterRow[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (clinical) {
@@ -21,13 +22,21 @@ export function EncounterList({ me }: { me: Me }) {
         .then((r) => cachePut(me.id, "agencies", r.results))
         .catch(() => undefined);
     }
+    if (clinical) {
+      clinicalApi
+        .recentEncounters()
+        .then((r) => setClosed(r.results.filter((e) => e.closed_at).slice(0, 20)))
+        .catch(() => undefined);
+    }
     clinicalApi
       .openEncounters()
       .then((r) => setRows(r.results))
       .catch((e: unknown) => setError(e instanceof NetworkError ? "Offline: open encounters on the server cannot be listed." : e instanceof Error ? e.message : "Could not load."));
   }, [me.id, clinical]);
 
-  const draftIds = new Set(drafts.map((d) => d.id));
+  // A draft leaves "on this device" once it is closed and nothing of it waits to be sent.
+  const shown = drafts.filter((d) => d.unsynced || d.closed_at === null || d.queued.closed !== true);
+  const draftIds = new Set(shown.map((d) => d.id));
   const href = (id: string) => (clinical ? `/encounters/${id}` : `/encounters/${id}/officer`);
   return (
     <section class="card" aria-labelledby="page-title">
@@ -41,11 +50,11 @@ export function EncounterList({ me }: { me: Me }) {
           </a>
         </p>
       )}
-      {clinical && drafts.length > 0 && (
+      {clinical && shown.length > 0 && (
         <>
           <h2>On this device</h2>
           <ul class="enc-list">
-            {drafts.map((d) => (
+            {shown.map((d) => (
               <li key={d.id}>
                 <a href={href(d.id)}>
                   {d.person?.name || "Person not recorded"} · {formatDayTime(d.started_at)}
@@ -72,6 +81,20 @@ export function EncounterList({ me }: { me: Me }) {
               </li>
             ))}
         </ul>
+      )}
+      {clinical && closed.length > 0 && (
+        <>
+          <h2>Closed recently</h2>
+          <ul class="enc-list">
+            {closed.map((r) => (
+              <li key={r.id}>
+                <a href={href(r.id)}>
+                  {r.person?.name ?? "Encounter"} · {r.team ?? ""} {r.closed_at ? `closed ${formatDayTime(r.closed_at)}` : ""}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </section>
   );

@@ -7,10 +7,11 @@ import { navigate } from "../../lib/routes";
 import { EncounterEditor } from "./EncounterEditor";
 import { EncounterList } from "./EncounterList";
 import { OfficerSection } from "./OfficerSection";
+import { PrintView } from "./PrintView";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `/encounters`, `/encounters/new?incident=`, `/encounters/<id>`, `/encounters/<id>/officer`. */
+/** `/encounters`, `/encounters/new?incident=`, `/encounters/<id>`, `/encounters/<id>/officer`, `/encounters/<id>/print`. */
 export function EncounterRoutes({ me, path }: { me: Me; path: string }) {
   const parts = path.split("/").filter(Boolean); // ["encounters", id?, "officer"?]
   const id = parts[1];
@@ -26,6 +27,7 @@ export function EncounterRoutes({ me, path }: { me: Me; path: string }) {
   if (id === "new") return isClinical(me) ? <NewEncounter me={me} /> : <EncounterList me={me} />;
   if (!UUID.test(id)) return <p class="empty">There is nothing at this address.</p>;
   if (parts[2] === "officer" || isOfficer(me)) return <OfficerSection me={me} encounterId={id} />;
+  if (parts[2] === "print") return <PrintView me={me} encounterId={id} />;
   return <EncounterEditor key={id} me={me} encounterId={id} />;
 }
 

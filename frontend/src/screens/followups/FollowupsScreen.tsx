@@ -1,6 +1,7 @@
 import "../encounter/encounter.css";
 import { useEffect, useState } from "preact/hooks";
-import type { FollowupBucket } from "../../generated/referrals";
+import { CONTACT_CONSENT, PREFERRED_CONTACT } from "../../generated/clinical";
+import { FOLLOWUP_REASONS, REFERRAL_STATUSES, type FollowupBucket } from "../../generated/referrals";
 import { NetworkError, type Me } from "../../lib/api";
 import { ATTEMPT_METHODS, ATTEMPT_OUTCOMES, REFERRAL_TYPES, clinicalApi, type FollowUp } from "../../lib/clinical";
 import type { OutboxItem } from "../../lib/db";
@@ -99,41 +100,93 @@ export function FollowupsScreen({ me }: { me: Me }) {
   );
 }
 
+const CALL_WORD: Record<string, string> = { call: "Call", text: "Text", visit: "Visit" };
+
 function FollowUpRow({ f, overdue, items }: { f: FollowUp; overdue: boolean; items: OutboxItem[] }) {
   const [open, setOpen] = useState(false);
-  const [method, setMethod] = useState("phone");
+  const [method, setMethod] = useState(f.person?.preferred_contact === "text" ? "text" : f.person?.preferred_contact === "visit" ? "visit" : "phone");
   const [note, setNote] = useState("");
-  const typeLabel = f.referral_type ? (REFERRAL_TYPES.find(([k]) => k === f.referral_type)?.[1] ?? f.referral_type) : null;
+  const ref = f.referral;
+  const typeLabel = label(REFERRAL_TYPES, ref?.type ?? f.referral_type ?? null);
 
   async function log(outcome: string) {
     const body: Record<string, unknown> = { method, outcome, at: new Date().toISOString() };
     if (note.trim()) body.note = note.trim();
-    await outbox.enqueue({ method: "POST", url: attemptUrl(f.id), body, label: `Follow-up attempt: ${outcome.replace(/_/g, " ")}` });
+    // Each attempt is its own event: one refused never settles another (outbox key).
+    await outbox.enqueue({ method: "POST", url: attemptUrl(f.id), body, label: `Follow-up attempt: ${outcome.replace(/_/g, " ")}`, key: `attempt ${crypto.randomUUID()}` });
     setOpen(false);
     setNote("");
   }
 
   const pending = items.filter((i) => i.status === "pending");
   const rejected = items.filter((i) => i.status === "rejected");
-  const name = f.person?.name ?? "Person";
+  const person = f.person;
+  const name = person?.name ?? "Person";
+  const attempts = f.attempts ?? [];
   return (
     <li class={`fu-item ${overdue ? "fu-overdue" : ""}`} data-followup={f.id}>
-      <p>
-        <strong>{name}</strong>
-        {f.person?.phone && (
-          <>
-            {" "}
-            · <a href={`tel:${f.person.phone}`} data-native>{f.person.phone}</a>
-          </>
-        )}
-      </p>
+      <h3 class="fu-name">{name}</h3>
       <p class="muted">
         Due {formatDayTime(String(f.due_at))}
-        {f.reason ? ` · ${f.reason.replace(/_/g, " ")}` : ""}
-        {typeLabel ? ` · ${typeLabel}` : ""}
-        {f.agency ? ` · ${f.agency}` : ""}
+        {f.reason ? ` · ${label(FOLLOWUP_REASONS, f.reason)}` : ""}
         {f.failed_attempts > 0 ? ` · ${f.failed_attempts} failed attempt${f.failed_attempts === 1 ? "" : "s"}` : ""}
       </p>
+      <div class="fu-contact" data-testid="fu-contact">
+        {person?.phone ? (
+          <p>
+            <a class="btn btn-secondary fu-call" href={`${person.preferred_contact === "text" ? "sms" : "tel"}:${person.phone}`} data-native>
+              {CALL_WORD[person.preferred_contact] ?? "Call"} {person.phone}
+            </a>
+          </p>
+        ) : (
+          <p>No phone number on record.</p>
+        )}
+        {person && (
+          <p class="muted">
+            Prefers: {label(PREFERRED_CONTACT, person.preferred_contact)} · Consent: {label(CONTACT_CONSENT, person.contact_consent)}
+          </p>
+        )}
+        {person?.contact_consent === "no" && (
+          <p class="notice" role="note">
+            This person does not want to be contacted. Record the follow-up without calling.
+          </p>
+        )}
+      </div>
+      {f.restricted ? (
+        <p class="muted">Referral details are restricted (42 CFR Part 2).</p>
+      ) : ref ? (
+        <div class="fu-referral">
+          <p>
+            <strong>Referral:</strong> {typeLabel}
+            {ref.agency ? ` · ${ref.agency.name}` : ""}
+            {ref.agency?.phone && (
+              <>
+                {" · "}
+                <a href={`tel:${ref.agency.phone}`} data-native>
+                  {ref.agency.phone}
+                </a>
+              </>
+            )}
+            {` · ${label(REFERRAL_STATUSES, ref.status)}`}
+          </p>
+          {ref.notes && <p class="referral-notes">{ref.notes}</p>}
+        </div>
+      ) : null}
+      <div class="fu-attempts">
+        <h4>Attempts</h4>
+        {attempts.length === 0 ? (
+          <p class="muted">None yet.</p>
+        ) : (
+          <ol>
+            {attempts.map((a) => (
+              <li key={a.id}>
+                {formatDayTime(String(a.at))} · {label(ATTEMPT_METHODS, a.method)} · <strong>{label(ATTEMPT_OUTCOMES, a.outcome)}</strong> · {a.by.name}
+                {a.note ? <span class="muted"> — {a.note}</span> : null}
+              </li>
+            ))}
+          </ol>
+        )}
+      </div>
       {pending.map((i) => (
         <p class="notice" key={i.id}>
           {i.label}: saved, sending…
@@ -180,4 +233,8 @@ function FollowUpRow({ f, overdue, items }: { f: FollowUp; overdue: boolean; ite
       )}
     </li>
   );
+}
+
+function label(list: readonly (readonly [string, string])[], value: string | null | undefined): string {
+  return value ? (list.find(([k]) => k === value)?.[1] ?? value.replace(/_/g, " ")) : "";
 }
