@@ -267,6 +267,7 @@ def test_offline_sign_refused_by_the_server_returns_the_note_to_draft_with_reaso
     assert "Safety precautions: High risk: confirm “Lethal means addressed”." in text
     assert "Disposition: High risk: record a disposition decision." in text
     assert "lethal_means_addressed" not in text  # never raw keys
+    sync_status(a, "The server did not sign the note. See why under “Signing”.")
     assert ClinicalNote.objects.get(encounter_id=eid).status == "draft"
     assert a.get_by_test_id("note-signed").count() == 0
     assert a.get_by_label("Plan", exact=True).is_editable()  # a draft again: editable

@@ -291,7 +291,7 @@ export function EncounterEditor({ me, encounterId }: { me: Me; encounterId: stri
           Started {formatDayTime(d.started_at)} · {pretty(d.kind)}
           {d.closed_at ? ` · closed ${formatDayTime(d.closed_at)}` : ""}
         </p>
-        <SyncStatus draft={d} pending={pending.length} rejected={rejected.length} signed={signed} signWaiting={signWaiting} online={isOnline} confirmed={confirmed === sentRef.current} />
+        <SyncStatus draft={d} pending={pending.length} rejected={rejected.length} signRefused={refusedSign.length > 0} signed={signed} signWaiting={signWaiting} online={isOnline} confirmed={confirmed === sentRef.current} />
         {updatedFrom.length > 0 && <p class="notice">Updated from another device: {updatedFrom.join(", ")}.</p>}
         {notice && <p class="notice">{notice}</p>}
         {localError && (
@@ -557,6 +557,7 @@ function SyncStatus({
   draft,
   pending,
   rejected,
+  signRefused,
   signed,
   signWaiting,
   online: isOnline,
@@ -565,12 +566,20 @@ function SyncStatus({
   draft: EncounterDraft;
   pending: number;
   rejected: number;
+  signRefused: boolean;
   signed: boolean;
   signWaiting: boolean;
   online: boolean;
   confirmed: boolean;
 }) {
   let text: string;
+  if (signRefused && !draft.unsynced && pending === 0) {
+    return (
+      <p class="sync-status" role="status" data-testid="encounter-sync">
+        The server did not sign the note. <a href="#sign-readiness" data-native>See why under “Signing”</a>.
+      </p>
+    );
+  }
   if (draft.unsynced) text = "Saved on this device; not sent yet (press Save).";
   else if (pending > 0) text = isOnline ? `Sending ${pending} change${pending === 1 ? "" : "s"}…` : `${pending} change${pending === 1 ? "" : "s"} waiting for the network${signWaiting ? " (signature included)" : ""}.`;
   else if (rejected > 0) text = "Some changes were not accepted: see below.";
