@@ -56,13 +56,30 @@ describe("device id and seen receipts", () => {
     expect(Sock.last!.sent[0]).toEqual({ type: "hello", after: 4 });
     c.stop();
   });
-  it("sends seen on an open socket and reports false without one", async () => {
-    const c = client(async () => "0b7c2c9e-3f2a-4d8e-9c55-1e0f6a7b8c9d");
+  it("sends seen naming the event on a welcomed socket, and over REST before the welcome", async () => {
+    const posted: unknown[] = [];
+    const c = new EventClient({
+      userId: 1,
+      cursors: { get: async () => 4, set: async () => undefined },
+      fetchPage: async () => ({ results: [], next_after: 4, has_more: false }),
+      onAuthLost: () => undefined,
+      url: "ws://test/ws/events/",
+      socketFactory: () => new Sock(),
+      device: async () => "0b7c2c9e-3f2a-4d8e-9c55-1e0f6a7b8c9d",
+      postReceipt: async (r) => void posted.push(r),
+    });
     await c.start();
-    expect(c.markSeen(9)).toBe(false); // still connecting
+    expect(await c.markSeen(9)).toBe(true); // still connecting: over REST
+    expect(posted).toEqual([{ device: "0b7c2c9e-3f2a-4d8e-9c55-1e0f6a7b8c9d", stage: "seen", cursor: 9 }]);
     Sock.last!.open();
-    expect(c.markSeen(9)).toBe(true);
-    expect(Sock.last!.sent.at(-1)).toEqual({ type: "seen", cursor: 9 });
+    Sock.last!.onmessage?.({ data: JSON.stringify({ type: "welcome", cursor: 4, latest: 5, reset: false }) } as MessageEvent);
+    Sock.last!.onmessage?.({
+      data: JSON.stringify({ type: "event", cursor: 5, id: "e5", event_type: "assignment.offered", created_at: "2025-01-01T00:00:00Z", data: {}, receipt: true }),
+    } as MessageEvent);
+    await vi.advanceTimersByTimeAsync(0);
+    await c.idle();
+    expect(await c.markSeen(5)).toBe(true);
+    expect(Sock.last!.sent.at(-1)).toEqual({ type: "seen", cursor: 5, id: "e5" });
     c.stop();
   });
 });

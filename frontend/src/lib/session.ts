@@ -14,6 +14,7 @@ import {
 } from "./api";
 import { clearDirty, isDirty } from "./dirty";
 import { DRAFT_PREFIX, unsyncedDraftCount } from "./drafts";
+import { eventStores } from "./event-store";
 import { EventClient, inTopics, type ConnectionState } from "./events";
 import { Observable } from "./observable";
 import { deviceId } from "./device";
@@ -86,6 +87,9 @@ export const idle = new IdleTimer({
   target: typeof document === "undefined" ? undefined : document,
 });
 
+// The device's ledger of handled event ids and its unconfirmed receipts (shared by the tabs).
+const eventStore = eventStores();
+
 let events: EventClient | null = null;
 let stopEventsWatch: (() => void) | null = null;
 
@@ -98,6 +102,9 @@ function startEvents(me: Me): void {
     onAuthLost: () => void handleSessionLost(),
     onLocked: () => void handleLocked(),
     device: () => deviceId(me.id),
+    ledger: eventStore.ledger,
+    receipts: eventStore.receipts,
+    postReceipt: (body) => api("/api/v1/events/receipts/", { method: "POST", body, background: true }),
   });
   const unsubState = events.state.subscribe((s) => connection.set(s));
   const unsubEvents = events.subscribe((event) => {
@@ -127,15 +134,8 @@ function stopEvents(): void {
 export async function markSeen(cursor: number): Promise<boolean> {
   const client = events;
   if (!client) return false;
-  if (client.markSeen(cursor)) return true;
-  const device = client.device;
-  if (!device) return false;
-  try {
-    await api("/api/v1/events/receipts/", { method: "POST", body: { device, stage: "seen", cursor }, background: true });
-    return true;
-  } catch {
-    return false;
-  }
+  // Kept on the device until the server confirms it (docs/realtime.md, rule 4).
+  return client.markSeen(cursor);
 }
 
 /** Subscribe to server events (for screens); returns an unsubscribe function. */
