@@ -124,13 +124,16 @@ async def _rejoin(consumers: list[EventsConsumer]) -> bool:
     if not consumers:
         return not layer_health.is_down()
     memberships = [(g, c.channel_name) for c in consumers for g in [c.group, *getattr(c, "extra_groups", [])]]
-    try:
-        await asyncio.wait_for(group_add_many(consumers[0].channel_layer, memberships), timeout=_PROBE_TIMEOUT)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        layer_health.failed(exc, "re-join")  # logs once per outage
-        return False
+    for attempt in (1, 2):  # a stale pooled connection (Redis restarted) fails once: try again
+        try:
+            await asyncio.wait_for(group_add_many(consumers[0].channel_layer, memberships), timeout=_PROBE_TIMEOUT)
+            break
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if attempt == 2:
+                layer_health.failed(exc, "re-join")  # logs once per outage
+                return False
     layer_health.recovered()  # logs once, if it was down
     return True
 
