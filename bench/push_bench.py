@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import resource
@@ -44,8 +43,6 @@ DEFAULT_DB = "postgres://coresponse:coresponse@127.0.0.1:5432/coresponse_bench_p
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 DISPATCHERS = 10
 OFFERED = "assignment.offered"
-# An unusable password: nobody signs in; the sessions are written here.
-PASSWORD_HASH = "!bench-no-login"  # noqa: S105 - unusable by design
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -82,137 +79,10 @@ def django_setup(database_url: str, redis_url: str) -> None:
 
 def prepare(clients: int, offers: int) -> dict[str, Any]:
     """N/2 teams of officer + clinician on duty now, 10 dispatchers, ``offers`` open incidents, a
-    session for each user; an empty event log. Through the services where there is one."""
-    from django.conf import settings
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
-    from django.core.management import call_command
-    from django.utils import timezone
+    session for each user; an empty event log (tests/realtime/world.py, shared with the fault run)."""
+    from world import prepare_world  # type: ignore[import-not-found]  # tests/realtime is on sys.path
 
-    from apps.accounts.models import User
-    from apps.accounts.roles import Role
-    from apps.accounts.services import user_set_roles
-    from apps.incidents.models import Assignment, Incident, TimelineEntry
-    from apps.incidents.services import incident_create
-    from apps.realtime.models import Event, EventStream
-    from apps.security.models import UserSession
-    from apps.security.sessions import SESSION_ID_KEY
-    from apps.shifts.models import Shift, ShiftMember
-    from apps.shifts.services import MemberSpec, shift_create
-    from apps.teams.models import Team, TeamMembership
-
-    call_command("migrate", verbosity=0)
-    n_teams = clients // 2
-    names = [f"bench_{i}" for i in range(2 * n_teams)] + [f"bench_dispatch_{i}" for i in range(DISPATCHERS)]
-    existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
-    User.objects.bulk_create(
-        [User(username=n, password=PASSWORD_HASH, first_name=n) for n in names if n not in existing],
-        batch_size=1000,
-    )
-    User.objects.filter(username__in=names, is_active=False).update(is_active=True)
-    users = {u.username: u for u in User.objects.filter(username__in=names).prefetch_related("groups")}
-    bench_ids = [u.pk for u in users.values()]
-
-    # Earlier runs: their incidents (with assignments and timeline) and the bench teams' shifts.
-    old = Incident.objects.filter(created_by_id__in=bench_ids)
-    TimelineEntry.objects.filter(incident__in=old).delete()
-    Assignment.objects.filter(incident__in=old).delete()
-    old.delete()
-    Shift.objects.filter(team__call_sign__startswith="BENCH-").delete()
-
-    # Roles (only where they differ, so a rerun is quick).
-    wanted = {f"bench_{2 * t}": {Role.OFFICER} for t in range(n_teams)}
-    wanted |= {f"bench_{2 * t + 1}": {Role.CLINICIAN} for t in range(n_teams)}
-    wanted |= {f"bench_dispatch_{i}": {Role.DISPATCHER} for i in range(DISPATCHERS)}
-    for name, roles in wanted.items():
-        user = users[name]
-        if {g.name for g in user.groups.all()} != set(roles):
-            users[name] = user_set_roles(user=user, roles=roles)
-    users = {u.username: u for u in User.objects.filter(username__in=names).prefetch_related("groups")}
-    dispatcher = users["bench_dispatch_0"]
-
-    # Teams, their standing members, and a shift covering now for each.
-    call_signs = [f"BENCH-{t:05d}" for t in range(n_teams)]
-    Team.objects.bulk_create(
-        [Team(call_sign=c, name=c, kind=Team.Kind.CO_RESPONSE) for c in call_signs], ignore_conflicts=True
-    )
-    Team.objects.filter(call_sign__in=call_signs, is_active=False).update(is_active=True)
-    by_sign = {t.call_sign: t for t in Team.objects.filter(call_sign__in=call_signs)}
-    teams = [by_sign[c] for c in call_signs]
-    TeamMembership.objects.bulk_create(
-        [
-            TeamMembership(team=team, user=users[f"bench_{2 * t + k}"], role=role)
-            for t, team in enumerate(teams)
-            for k, role in ((0, TeamMembership.Role.OFFICER), (1, TeamMembership.Role.CLINICIAN))
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
-    )
-    now = timezone.now()
-    for t, team in enumerate(teams):
-        shift_create(
-            team=team,
-            starts_at=now - dt.timedelta(hours=1),
-            ends_at=now + dt.timedelta(hours=3),
-            members=[
-                MemberSpec(user=users[f"bench_{2 * t}"], role=ShiftMember.Role.OFFICER),
-                MemberSpec(user=users[f"bench_{2 * t + 1}"], role=ShiftMember.Role.CLINICIAN),
-            ],
-            note="push benchmark",
-            created_by=dispatcher,
-        )
-
-    # One open incident per offer.
-    incidents = [
-        incident_create(
-            by=dispatcher,
-            values={
-                "call_type_code": "SUICTHRT",
-                "priority": 2,
-                "address": f"{n + 1} Bench Street, Durham",
-                "beat": "B1",
-                "subject_name": f"Bench Subject {n}",
-            },
-        ).pk
-        for n in range(offers)
-    ]
-
-    # The setup's own events (incident.created to the board) are not part of the measurement.
-    Event.objects.all().delete()
-    EventStream.objects.all().delete()
-
-    Session.objects.filter(session_key__startswith="bench").delete()
-    UserSession.objects.filter(session_key__startswith="bench").delete()
-    store = SessionStore()
-    expire = timezone.now() + dt.timedelta(hours=2)
-    sessions = []
-    keys: dict[str, str] = {}
-    # Each session has its security record (apps.security.sessions), as a sign-in would make it.
-    records = UserSession.objects.bulk_create(
-        [UserSession(user=user, session_key=f"bench{user.pk:028d}"[:40], label="bench") for user in users.values()],
-        batch_size=1000,
-    )
-    record_of = {r.user_id: r.pk for r in records}
-    for name, user in users.items():
-        key = f"bench{user.pk:028d}"[:40]
-        keys[name] = key
-        data = {
-            "_auth_user_id": str(user.pk),
-            "_auth_user_backend": settings.AUTHENTICATION_BACKENDS[0],
-            "_auth_user_hash": user.get_session_auth_hash(),
-            SESSION_ID_KEY: record_of[user.pk],
-        }
-        sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
-    Session.objects.bulk_create(sessions, batch_size=1000)
-    return {
-        # Team t: its two members (user ids) and its Team id; offer n goes to team n.
-        "teams": [[users[f"bench_{2 * t}"].pk, users[f"bench_{2 * t + 1}"].pk] for t in range(n_teams)],
-        "team_ids": [team.pk for team in teams],
-        "incidents": incidents,
-        "dispatchers": [users[f"bench_dispatch_{i}"].pk for i in range(DISPATCHERS)],
-        "offered_by": dispatcher.pk,
-        "sessions": {str(users[n].pk): k for n, k in keys.items()},
-    }
+    return dict(prepare_world(clients, offers, dispatchers=DISPATCHERS))
 
 
 # --- emitter process ---------------------------------------------------------------------------------
@@ -384,6 +254,57 @@ async def run_clients(
     return stats, stop, tasks, time.perf_counter() - t0
 
 
+def fault_run(clients: int, database_url: str, redis_url: str) -> int:
+    """Issue 18's faults at ``clients`` phones, through the PWA's own event client (tests/realtime/chaos.py):
+    each team gets one offer (spread over 38 s), cancelled or declined 1-10 s later; socket aborts, a
+    Redis kill and restart, a uvicorn kill and restart, reloads and second tabs on the same timeline
+    as the CI test. Its own Redis (killed mid-run); ``redis_url`` is not used."""
+    if not os.environ.get("DATABASE_URL"):
+        ensure_database(database_url)
+    django_setup(database_url, redis_url)
+    from django.core.management import call_command
+
+    from tests.realtime.chaos import ChaosConfig, run_chaos
+    from tests.realtime.world import prepare_world
+
+    cfg = ChaosConfig(phones=clients, offers_per_team=1, spread=38.0, emitters=3)
+    t_setup = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    world = prepare_world(clients, clients // 2, dispatchers=1, migrate=False)
+    print(f"setup {time.perf_counter() - t_setup:.1f}s: {clients} phones, {clients // 2} offers", flush=True)
+    result = run_chaos(world, cfg, database_url, ROOT / "var" / "bench-push-faults")
+    out = {
+        "clients": result["clients"],
+        "events_expected": result["events_expected"],
+        "lost": result["lost"],
+        "duplicates": result["duplicates"],
+        "missing_receipts": result["missing_receipts"],
+        "catch_up_seconds": result["catch_up_seconds"],
+        "targets": {"lost": 0, "duplicates": 0, "missing_receipts": 0, "catch_up_seconds_max": 5.0},
+        "offers": result["offers"],
+        "unexpected": result["unexpected"],
+        "emitter_errors": len(result["emitter_errors"]),
+        "late_actions_s": result["late_actions_s"],
+        "worst_catch_up": result["worst_catch_up"],
+        "faults": result["faults"],
+        "server_logs": result["server_logs"],
+        "run_seconds": result["seconds"],
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
+        "notes": "phones run the PWA's event client (frontend/src/lib/events.ts) in Node via frontend/chaos/"
+        "driver.ts; duplicates = handed to the app twice per device (ledger) plus per tab; missing receipts = "
+        "offers without a delivered Receipt row for the phone's device; catch-up per fault kind = the longest "
+        "time from max(fault end, event commit) to the app, over events of the phones it touched committed "
+        "between the fault's start and 2 s after its end. Two uvicorn processes, PostgreSQL, Redis, the "
+        "emitters and the driver share the machine's cores.",
+    }
+    path = ROOT / "bench" / "results" / "push_faults.json"
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
+    ok = out["lost"] == out["duplicates"] == out["missing_receipts"] == 0
+    return 0 if ok and all(v <= 5.0 for v in out["catch_up_seconds"].values()) else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=1000)
@@ -393,6 +314,11 @@ def main() -> int:
     parser.add_argument("--connect-parallel", type=int, default=100)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "push.json"))
     parser.add_argument("--emitter", nargs=3, metavar=("PLAN", "OUT", "_"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="the fault run of issue 18 instead (tests/realtime/chaos.py): writes bench/results/push_faults.json",
+    )
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DB
@@ -401,6 +327,8 @@ def main() -> int:
         django_setup(database_url, redis_url)
         run_emitter(args.emitter[0], args.rate, args.seconds, args.emitter[1])
         return 0
+    if args.faults:
+        return fault_run(args.clients, database_url, redis_url)
 
     offers = int(args.rate * args.seconds)
     if offers > args.clients // 2:

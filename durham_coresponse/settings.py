@@ -147,7 +147,10 @@ if REDIS_URL:
             "CONFIG": {
                 # socket_timeout None: redis-py 8 defaults to 5 s, equal to channels-redis' blocking
                 # pop, which cuts idle sockets after ~5 s (PITFALLS.md, channels_redis #422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                # max_connections: redis-py 8's async pool allows 100 by default and raises
+                # MaxConnectionsError beyond; a few hundred sockets connecting at once each run a
+                # group_add (issue 18's chaos run hit it).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
                 "capacity": 1500,
                 "expiry": 30,
             },

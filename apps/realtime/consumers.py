@@ -21,6 +21,7 @@ import logging
 import random
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -35,6 +36,7 @@ from apps.core.errors import ApplicationError
 
 from . import bridge, sweeper
 from . import layer as layer_health
+from .fanout import drop_idle_connections
 from .guard import Access, Admission, guard
 from .receipts import Stage, receipt_event_types, receipt_record
 from .services import device_register, events_after, stream_position, user_group
@@ -42,21 +44,28 @@ from .services import device_register, events_after, stream_position, user_group
 log = logging.getLogger(__name__)
 
 
-def _db(fn: Any) -> Any:
-    """``database_sync_to_async`` on the thread pool instead of the one shared "sync thread": each call
-    takes its own pooled connection (and gives it back), so the queries of many sockets connecting at
-    once (a server restart) overlap instead of queueing on one thread. The calls of one socket are
-    still awaited one after the other. Measured with 200 sockets connecting at once to one server on
-    this shared machine (load ~11): all welcomed after 11-14 s before, 4.5-6 s after."""
+# The consumers' queries run on two small thread pools instead of the one shared "sync thread", each
+# call with its own pooled connection, so the queries of many sockets connecting at once (a server
+# restart) overlap instead of queueing on one thread. Receipts get a pool of their own: they take the
+# dispatchers' stream locks (delivery.updated) and may wait on them, and must never hold up another
+# socket's connect, hello or catch-up. Measured with 200 sockets connecting at once to one server on
+# this shared machine (load ~11): all welcomed after 11-14 s on the sync thread, 4.5-6 s on a pool.
+_SOCKET_DB = ThreadPoolExecutor(max_workers=8, thread_name_prefix="events-db")
+_RECEIPT_DB = ThreadPoolExecutor(max_workers=2, thread_name_prefix="events-receipts")
+
+
+def _db(fn: Any, executor: ThreadPoolExecutor = _SOCKET_DB) -> Any:
+    """``database_sync_to_async`` on ``executor``; the connection goes back to the pool after the call
+    (an idle pool thread must not hold one)."""
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         finally:
-            connection.close()  # back to the pool: an idle pool thread must not hold it
+            connection.close()
 
-    return database_sync_to_async(run, thread_sensitive=False)
+    return database_sync_to_async(run, thread_sensitive=False, executor=executor)
 
 
 CLOSE_UNAUTHENTICATED = 4401  # no session, or the session expired / was revoked: sign in again
@@ -150,6 +159,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     if attempt == 2 or layer_health.is_down():
                         layer_health.failed(exc, "receive")
                         break
+                    await drop_idle_connections(self.channel_layer)
             await asyncio.sleep(poll * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
 
     async def _join(self, group: str) -> None:
@@ -167,6 +177,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             except Exception as exc:
                 if attempt == 2:
                     layer_health.failed(exc, "group_add")
+                else:
+                    await drop_idle_connections(self.channel_layer)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -324,7 +336,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if event_uid is None and cursor in self.sent_untracked:
             return  # this socket sent it and its type takes no receipt: no query
         try:
-            receipt = await _db(receipt_record)(
+            receipt = await _db(receipt_record, _RECEIPT_DB)(
                 user=self.user_id, device_id=self.device_id, stage=stage, cursor=cursor, event_uid=event_uid
             )
         except ApplicationError as exc:

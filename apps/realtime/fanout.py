@@ -114,3 +114,20 @@ async def group_add_many(layer: Any, memberships: Sequence[tuple[str, str]]) -> 
         log.warning("batched group_add unavailable; falling back", exc_info=True)
         for group, channel in memberships:
             await layer.group_add(group, channel)
+
+
+async def drop_idle_connections(layer: Any) -> None:
+    """Close the channel layer's idle Redis connections (they reconnect on their next use).
+
+    After a Redis restart every pooled connection is dead, and each fails once on its next command
+    ("Connection closed by server"): a burst of group_adds after the restart would meet one dead
+    connection after another. Dropping the idle ones when a failure is seen leaves only fresh ones.
+    """
+    if not isinstance(layer, RedisChannelLayer):
+        return
+    for index in range(layer.ring_size):
+        try:
+            await layer.connection(index).connection_pool.disconnect(inuse_connections=False)
+        except AttributeError:  # channels-redis internals changed: the retries still get there
+            log.info("could not drop idle channel-layer connections", exc_info=True)
+            return

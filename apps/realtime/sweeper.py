@@ -35,7 +35,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from . import layer as layer_health
-from .fanout import group_add_many
+from .fanout import drop_idle_connections, group_add_many
 from .guard import Access, guard
 from .models import Device, EventStream
 
@@ -134,6 +134,10 @@ async def _rejoin(consumers: list[EventsConsumer]) -> bool:
             if attempt == 2:
                 layer_health.failed(exc, "re-join")  # logs once per outage
                 return False
+            await drop_idle_connections(consumers[0].channel_layer)
+    if layer_health.is_down():
+        # Back: the connections pooled before the outage are dead; drop them before anyone uses them.
+        await drop_idle_connections(consumers[0].channel_layer)
     layer_health.recovered()  # logs once, if it was down
     return True
 

@@ -89,7 +89,7 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
-    def start(self) -> None:
+    def start(self, timeout: float = 20.0) -> None:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
             [
@@ -111,7 +111,7 @@ class Server:
             stderr=log,
             start_new_session=True,
         )
-        wait_port(self.port)
+        wait_port(self.port, timeout)
 
     def kill(self) -> None:
         if self.proc is not None:
