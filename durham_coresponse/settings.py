@@ -359,6 +359,32 @@ CELERY_BEAT_SCHEDULE["incidents-offers-expire"] = {
     "options": {"expires": INCIDENTS_OFFER_EXPIRE_SWEEP_SECONDS * 2},
 }
 
+
+# A call eligible for co-response that no dispatcher offered within this many seconds raises an
+# alert on the dispatch console and the supervisor's board (once per wait, cleared when offered).
+# "priority:seconds" pairs: the entry with the highest priority at or below the call's applies
+# (default: P8-P10 after 1 minute, P5-P7 after 3, below P5 after 10).
+def _priority_seconds(text: str) -> dict[int, float]:
+    pairs: dict[int, float] = {}
+    for part in text.split(","):
+        if part.strip():
+            priority, _, seconds = part.partition(":")
+            pairs[int(priority)] = float(seconds)
+    if 0 not in pairs:
+        raise ImproperlyConfigured("INCIDENTS_UNASSIGNED_ALERT_SECONDS needs an entry for priority 0 (0:<seconds>).")
+    return dict(sorted(pairs.items()))
+
+
+INCIDENTS_UNASSIGNED_ALERT_SECONDS = _priority_seconds(
+    os.environ.get("INCIDENTS_UNASSIGNED_ALERT_SECONDS", "8:60,5:180,0:600")
+)
+INCIDENTS_UNASSIGNED_SWEEP_SECONDS = env_float("INCIDENTS_UNASSIGNED_SWEEP_SECONDS", 10.0)
+CELERY_BEAT_SCHEDULE["incidents-unassigned-alerts"] = {
+    "task": "incidents.unassigned_alerts_raise",
+    "schedule": INCIDENTS_UNASSIGNED_SWEEP_SECONDS,
+    "options": {"expires": INCIDENTS_UNASSIGNED_SWEEP_SECONDS * 2},
+}
+
 # --- Reminders (apps.reminders; docs/reminders.md) ------------------------------------------------
 # A row stuck in "sending" longer than this (its worker died) is put back to "scheduled" by the sweep.
 REMINDERS_SENDING_TIMEOUT_SECONDS = env_float("REMINDERS_SENDING_TIMEOUT_SECONDS", 300.0)

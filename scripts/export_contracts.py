@@ -205,6 +205,7 @@ def roles_ts() -> str:
 
 
 def incidents_ts() -> str:
+    from apps.incidents import labels
     from apps.incidents.models import Assignment, Incident
     from apps.incidents.selectors import TeamStatus
     from apps.incidents.services import FIELD_STATUSES, TRANSITIONS
@@ -260,6 +261,35 @@ def incidents_ts() -> str:
                 "apps/incidents/selectors.py TeamStatus: a team on duty is one of these.",
                 team_statuses,
                 "TeamStatus",
+            ),
+            choice_list("INCIDENT_SOURCES", "apps/incidents Incident.source.", field_choices(Incident, "source")),
+            record(
+                "ASSIGNMENT_STATUS_LABELS",
+                "apps/incidents/labels.py: the words people read for an assignment status.",
+                "AssignmentStatus",
+                "string",
+                {str(k): v for k, v in labels.ASSIGNMENT_STATUS_LABELS.items()},
+            ),
+            record(
+                "INCIDENT_STATUS_LABELS",
+                "apps/incidents/labels.py: the words people read for an incident status.",
+                "IncidentStatus",
+                "string",
+                {str(k): v for k, v in labels.INCIDENT_STATUS_LABELS.items()},
+            ),
+            record(
+                "TEAM_STATUS_LABELS",
+                "apps/incidents/labels.py: the words people read for a team's status.",
+                "TeamStatus",
+                "string",
+                {str(k): v for k, v in labels.TEAM_STATUS_LABELS.items()},
+            ),
+            record(
+                "INCIDENT_FIELD_LABELS",
+                "apps/incidents/labels.py: an incident field's name as people read it.",
+                "string",
+                "string",
+                labels.FIELD_LABELS,
             ),
         ],
     )

@@ -33,3 +33,10 @@ class ClinicalConfig(AppConfig):
 
         register_obsolescence_check("clinical.clinicalnote", note_signed)
         register_obsolescence_check("clinical.ivcrecord", ivc_window_closed)
+
+        # The closed-calls search (apps.incidents) filters by and shows the dispositions recorded here.
+        from apps.incidents.hooks import register_dispositions
+
+        from .selectors import disposition_codes_of_incidents, incidents_with_disposition
+
+        register_dispositions(incident_ids_with=incidents_with_disposition, codes_of=disposition_codes_of_incidents)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -455,3 +456,28 @@ def encounters_export(*, actor: Actor, start: dt.datetime, end: dt.datetime) -> 
             "ed_diverted": sum(1 for r in rows if r["ed_diverted"]),
         },
     }
+
+
+# --- dispositions of calls, for the closed-calls search (apps.incidents.hooks) ----------------------
+# The program codes only (DOMAIN.md §2: dispatchers and officers may know a call's disposition); no
+# encounter content, so these reads are not clinical-content reads and are not access-logged.
+
+
+def incidents_with_disposition(code: str) -> QuerySet[Disposition, Any]:
+    """Ids of incidents one of whose encounters has disposition ``code`` (a subquery)."""
+    return Disposition.objects.filter(code=code, encounter__incident__isnull=False).values("encounter__incident_id")
+
+
+def disposition_codes_of_incidents(incident_ids: Collection[int]) -> dict[int, list[str]]:
+    """Each incident's disposition codes, in the order recorded (one query)."""
+    out: dict[int, list[str]] = {}
+    rows = (
+        Disposition.objects.filter(encounter__incident_id__in=list(incident_ids))
+        .order_by("recorded_at", "id")
+        .values_list("encounter__incident_id", "code")
+    )
+    for incident_id, code in rows:
+        codes = out.setdefault(incident_id, [])
+        if code not in codes:
+            codes.append(code)
+    return out

@@ -24,16 +24,20 @@ from apps.core.pagination import Pagination
 from apps.shifts.apis import MemberOutput
 from apps.shifts.apis import TeamRefOutput as ShiftTeamRefOutput
 
-from . import access, services
-from .models import Assignment, Incident, TimelineEntry
+from . import access, labels, services
+from .models import Assignment, DispositionCode, Incident, TimelineEntry
 from .selectors import (
+    ClosedFilters,
     IncidentFilters,
     active_assignment_of,
     assignment_inbox,
+    dispositions_of,
     incident_board,
+    incident_closed_list,
     incident_get_for_user,
     incident_list,
     incident_recommendations,
+    open_unassigned_alert_of,
     team_availability,
     viewer_context,
 )
@@ -105,6 +109,12 @@ class TimelineOutput(serializers.Serializer[Any]):
     new_value = serializers.CharField()
     actor = serializers.CharField(source="actor.display_name", default=None)
     assignment_id = serializers.IntegerField(allow_null=True)
+    text = serializers.SerializerMethodField(
+        help_text='The entry as people read it ("Triage outcome: Dispatch co-response"); hidden values say so.'
+    )
+
+    def get_text(self, instance: TimelineEntry) -> str:
+        return ""  # written by to_representation, from the values this viewer may see
 
     def to_representation(self, instance: TimelineEntry) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)
@@ -119,8 +129,11 @@ class TimelineOutput(serializers.Serializer[Any]):
             elif instance.field not in _VISIBLE_TO_ANALYSTS:
                 redact = True
         if redact:
-            data["old_value"] = "[redacted]" if data["old_value"] else ""
-            data["new_value"] = "[redacted]" if data["new_value"] else ""
+            data["old_value"] = labels.REDACTED if data["old_value"] else ""
+            data["new_value"] = labels.REDACTED if data["new_value"] else ""
+        data["text"] = labels.timeline_text(
+            kind=instance.kind, field=instance.field, old=data["old_value"], new=data["new_value"]
+        )
         return data
 
 
@@ -166,6 +179,10 @@ class IncidentOutput(serializers.Serializer[Any]):
     triaged_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     assignment = serializers.SerializerMethodField()
+    unassigned_alert = serializers.SerializerMethodField(
+        help_text="Set while the call, eligible for co-response, has waited longer than its priority allows "
+        "with no team (INCIDENTS_UNASSIGNED_ALERT_SECONDS); null otherwise."
+    )
     access = serializers.SerializerMethodField()
 
     def get_fields(self) -> dict[str, Any]:
@@ -190,6 +207,27 @@ class IncidentOutput(serializers.Serializer[Any]):
     def get_assignment(self, incident: Incident) -> dict[str, Any] | None:
         active = active_assignment_of(incident)
         return dict(AssignmentOutput(active).data) if active else None
+
+    @extend_schema_field(
+        inline_serializer(
+            "UnassignedAlertOutput",
+            {
+                "waiting_since": serializers.DateTimeField(),
+                "threshold_seconds": serializers.IntegerField(),
+                "raised_at": serializers.DateTimeField(),
+            },
+            allow_null=True,
+        )
+    )
+    def get_unassigned_alert(self, incident: Incident) -> dict[str, Any] | None:
+        alert = open_unassigned_alert_of(incident)
+        if alert is None:
+            return None
+        return {
+            "waiting_since": serializers.DateTimeField().to_representation(alert.waiting_since),
+            "threshold_seconds": alert.threshold_seconds,
+            "raised_at": serializers.DateTimeField().to_representation(alert.raised_at),
+        }
 
     def get_access(self, incident: Incident) -> str:
         return self._tier(incident)
@@ -329,6 +367,86 @@ class IncidentListApi(APIView):
         values = _validated(IncidentCreateInput(data=request.data))
         incident = services.incident_create(by=request_user(request), values=values)
         return _detail(request, incident.pk, code=status.HTTP_201_CREATED)
+
+
+class ClosedIncidentOutput(IncidentOutput):
+    """A closed call: the incident as the viewer may see it, the team that had it, its dispositions."""
+
+    team = serializers.SerializerMethodField()
+    dispositions = serializers.SerializerMethodField()
+
+    @extend_schema_field(TeamRefOutput(allow_null=True))
+    def get_team(self, incident: Incident) -> dict[str, Any] | None:
+        rows: list[Assignment] = getattr(incident, "all_assignments", [])
+        served = next((a for a in rows if a.status == Assignment.Status.CLEARED), rows[0] if rows else None)
+        return {"id": served.team.pk, "call_sign": served.team.call_sign} if served else None
+
+    @extend_schema_field(
+        inline_serializer(
+            "ClosedIncidentDisposition", {"code": serializers.CharField(), "label": serializers.CharField()}, many=True
+        )
+    )
+    def get_dispositions(self, incident: Incident) -> list[dict[str, str]]:
+        words: dict[str, str] = self.context.get("disposition_labels", {})
+        codes: dict[int, list[str]] = self.context.get("dispositions", {})
+        return [{"code": c, "label": words.get(c, c)} for c in codes.get(incident.pk, [])]
+
+
+class IncidentClosedListApi(APIView):
+    """Closed calls, most recently closed first, searched by received date (local days), CAD number,
+    address, team call sign and disposition code; paginated. The same readers and field filtering as
+    the open incidents."""
+
+    permission_classes = [READERS]
+    pagination_class = Pagination
+
+    class Filters(serializers.Serializer[Any]):
+        date_from = serializers.DateField(required=False, help_text="Received on or after this local day.")
+        date_to = serializers.DateField(required=False, help_text="Received on or before this local day.")
+        cad_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        team = serializers.CharField(max_length=20, required=False, allow_blank=True, help_text="Call sign, e.g. CR-1.")
+        disposition = serializers.CharField(
+            max_length=40, required=False, allow_blank=True, help_text="Program disposition code, e.g. arrest."
+        )
+
+        def validate_disposition(self, value: str) -> str:
+            if value and not DispositionCode.objects.filter(program_code=value).exists():
+                raise serializers.ValidationError(f"Unknown disposition code {value!r}.")
+            return value
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            start, end = attrs.get("date_from"), attrs.get("date_to")
+            if start and end and end < start:
+                raise serializers.ValidationError({"date_to": ["Must be on or after date_from."]})
+            return attrs
+
+    @extend_schema(parameters=[Filters], responses=ClosedIncidentOutput(many=True))
+    def get(self, request: Request) -> Response:
+        user = request_user(request)
+        f = _validated(self.Filters(data=request.query_params))
+        qs = incident_closed_list(
+            user=user,
+            filters=ClosedFilters(
+                date_from=f.get("date_from"),
+                date_to=f.get("date_to"),
+                cad_number=f.get("cad_number", "").strip(),
+                address=f.get("address", "").strip(),
+                team=f.get("team", "").strip(),
+                disposition=f.get("disposition", ""),
+            ),
+        )
+        paginator = Pagination()
+        page = list(paginator.paginate_queryset(qs, request, view=self) or [])
+        for incident in page:  # what IncidentOutput reads as the active assignment, without a query each
+            incident.active_assignments = [  # type: ignore[attr-defined]
+                a for a in getattr(incident, "all_assignments", []) if a.status in Assignment.ACTIVE
+            ]
+        context = viewer_context(user) | {
+            "dispositions": dispositions_of([i.pk for i in page]),
+            "disposition_labels": dict(DispositionCode.objects.values_list("program_code", "label")),
+        }
+        return paginator.get_paginated_response(ClosedIncidentOutput(page, many=True, context=context).data)
 
 
 class IncidentDetailApi(APIView):

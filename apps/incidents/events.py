@@ -7,9 +7,9 @@ an officer while this is their current call (services/common.py ``emit``).
 
 from __future__ import annotations
 
-from apps.realtime.registry import BOOLEAN, INTEGER, STRING, EventType, Schema, array, enum, nullable, obj
+from apps.realtime.registry import BOOLEAN, DATETIME, INTEGER, STRING, EventType, Schema, array, enum, nullable, obj
 
-from .models import Assignment, Incident
+from .models import Assignment, Incident, UnassignedAlert
 
 _DISPATCH: dict[str, Schema] = {
     "incident_id": INTEGER,
@@ -93,10 +93,26 @@ ASSIGNMENT_STATUS = _assignment_event(
     "The pair moved the call on (en route, on scene, transporting, at facility, cleared); to the board and the team.",
 )
 
+INCIDENT_UNASSIGNED = EventType(
+    "incident.unassigned",
+    "A call eligible for co-response waited longer than its priority allows with no team offered; to the board, once.",
+    obj(
+        {**_DISPATCH, "waiting_since": DATETIME, "threshold_seconds": INTEGER, "raised_at": DATETIME},
+        _FOR_SOME,
+    ),
+)
+INCIDENT_UNASSIGNED_CLEARED = EventType(
+    "incident.unassigned_cleared",
+    "The unassigned call's alert is over: offered to a team, or triaged away from co-response; to the board.",
+    obj({**_DISPATCH, "reason": enum(*UnassignedAlert.Cleared.values), "cleared_at": DATETIME}, _FOR_SOME),
+)
+
 EVENTS = (
     INCIDENT_CREATED,
     INCIDENT_UPDATED,
     INCIDENT_TRIAGED,
+    INCIDENT_UNASSIGNED,
+    INCIDENT_UNASSIGNED_CLEARED,
     ASSIGNMENT_OFFERED,
     ASSIGNMENT_ACKNOWLEDGED,
     ASSIGNMENT_ACCEPTED,

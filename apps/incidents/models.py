@@ -288,3 +288,37 @@ class Assignment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+
+class UnassignedAlert(models.Model):
+    """A call eligible for co-response that nobody offered in time (``INCIDENTS_UNASSIGNED_ALERT_SECONDS``
+    by priority): raised once per wait by the sweep, cleared when the call is offered or triaged away.
+
+    A wait starts when the call came in, or when its last assignment ended (declined, expired,
+    cancelled). The unique (incident, waiting_since) is the claim: of two sweepers exactly one inserts
+    the row, and only that one writes the event.
+    """
+
+    class Cleared(models.TextChoices):
+        OFFERED = "offered", "Offered to a team"
+        TRIAGED = "triaged", "Triaged: no co-response"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="unassigned_alerts")
+    waiting_since = models.DateTimeField()
+    priority = models.PositiveSmallIntegerField(help_text="The call's priority when raised.")
+    threshold_seconds = models.PositiveIntegerField(help_text="The wait allowed for that priority.")
+    raised_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_reason = models.CharField(max_length=16, choices=Cleared.choices, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "waiting_since"], name="unassigned_alert_once_per_wait"),
+        ]
+        indexes = [
+            models.Index(fields=["incident"], condition=Q(cleared_at__isnull=True), name="unassigned_alert_open_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"incident {self.incident_id} unassigned since {self.waiting_since:%Y-%m-%d %H:%M}"

@@ -15,13 +15,14 @@ from django.db.models import F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core.errors import NotFound
+from apps.core.errors import Invalid, NotFound
+from apps.core.timefmt import local_day_bounds
 from apps.shifts.models import Shift, ShiftMember
 from apps.shifts.selectors import teams_on_duty
 from apps.teams.models import Team
 
-from . import access
-from .models import Assignment, Incident, TimelineEntry
+from . import access, hooks
+from .models import Assignment, Incident, TimelineEntry, UnassignedAlert
 
 
 def _with_active(qs: QuerySet[Incident]) -> QuerySet[Incident]:
@@ -30,8 +31,20 @@ def _with_active(qs: QuerySet[Incident]) -> QuerySet[Incident]:
             "assignments",
             queryset=Assignment.objects.filter(status__in=Assignment.ACTIVE).select_related("team"),
             to_attr="active_assignments",
-        )
+        ),
+        Prefetch(
+            "unassigned_alerts",
+            queryset=UnassignedAlert.objects.filter(cleared_at__isnull=True),
+            to_attr="open_unassigned_alerts",
+        ),
     )
+
+
+def open_unassigned_alert_of(incident: Incident) -> UnassignedAlert | None:
+    """The call's open unassigned alert, when prefetched (``_with_active``); None otherwise: a row
+    read without it (an inbox row) has a team, so no alert."""
+    prefetched: list[UnassignedAlert] | None = getattr(incident, "open_unassigned_alerts", None)
+    return prefetched[0] if prefetched else None
 
 
 def active_assignment_of(incident: Incident) -> Assignment | None:
@@ -97,6 +110,65 @@ def incident_list(*, user: User, filters: IncidentFilters) -> QuerySet[Incident]
     if filters.behavioral_health is not None:
         qs = qs.filter(behavioral_health=filters.behavioral_health)
     return _with_active(qs).order_by("-received_at", "-id")
+
+
+@dataclass(frozen=True)
+class ClosedFilters:
+    """The closed-calls search: received on a local day range, parts of the CAD number or address,
+    the team that had it (call sign), a disposition code of its encounters."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    cad_number: str = ""
+    address: str = ""
+    team: str = ""
+    disposition: str = ""
+
+
+CLOSED_STATUSES = (Incident.Status.CLOSED, Incident.Status.CANCELLED)
+
+
+def incident_closed_list(*, user: User, filters: ClosedFilters) -> QuerySet[Incident]:
+    """Closed and cancelled calls, most recently closed first, for the same readers (and with the same
+    field filtering, done by the output) as open incidents. A search by a field the reader's tier does
+    not show (an analyst's address or CAD number) is refused: its answer would reveal the field."""
+    tier = _require_reader(user)
+    hidden = access.hidden_fields(tier)
+    refused = {name: ["Not available for your role."] for name in ("cad_number", "address") if getattr(filters, name)}
+    refused = {name: why for name, why in refused.items() if name in hidden}
+    if refused:
+        raise Invalid("You may not search by these fields.", errors=refused)
+    qs = Incident.objects.filter(status__in=CLOSED_STATUSES)
+    if filters.date_from is not None:
+        qs = qs.filter(received_at__gte=local_day_bounds(filters.date_from)[0])
+    if filters.date_to is not None:
+        qs = qs.filter(received_at__lt=local_day_bounds(filters.date_to)[1])
+    if filters.cad_number:
+        qs = qs.filter(cad_number__icontains=filters.cad_number)
+    if filters.address:
+        qs = qs.filter(address__icontains=filters.address)
+    if filters.team:
+        qs = qs.filter(id__in=Assignment.objects.filter(team__call_sign__iexact=filters.team).values("incident_id"))
+    if filters.disposition:
+        source = hooks.disposition_source()
+        qs = qs.filter(id__in=source.incident_ids_with(filters.disposition)) if source else qs.none()
+    return (
+        qs.select_related("call_type")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.select_related("team").order_by("-offered_at", "-id"),
+                to_attr="all_assignments",
+            )
+        )
+        .order_by(F("closed_at").desc(nulls_last=True), "-received_at", "-id")
+    )
+
+
+def dispositions_of(incident_ids: Collection[int]) -> dict[int, list[str]]:
+    """Disposition codes per incident, from the registered source (apps.clinical); one query."""
+    source = hooks.disposition_source()
+    return source.codes_of(incident_ids) if source and incident_ids else {}
 
 
 def incident_board(*, user: User) -> QuerySet[Incident]:

@@ -8,6 +8,7 @@ from .cad import CadIncidentApi
 urlpatterns: list[URLPattern | URLResolver] = [
     path("incidents/", apis.IncidentListApi.as_view(), name="incident-list"),
     path("incidents/board/", apis.IncidentBoardApi.as_view(), name="incident-board"),
+    path("incidents/closed/", apis.IncidentClosedListApi.as_view(), name="incident-closed"),
     path("incidents/<int:incident_id>/", apis.IncidentDetailApi.as_view(), name="incident-detail"),
     path("incidents/<int:incident_id>/triage/", apis.IncidentTriageApi.as_view(), name="incident-triage"),
     path(

@@ -180,6 +180,7 @@ ROWS: dict[tuple[str, str], Row] = {
         body=lambda w: {"call_type": "SUICTHRT", "priority": 5, "address": "1 Main St, Durham, NC"},
     ),
     ("GET", P + "incidents/board/"): Row(allow(200, *DISPATCH)),
+    ("GET", P + "incidents/closed/"): Row(allow(200, *INCIDENT_READERS)),  # the same readers as incidents/
     ("GET", P + "incidents/{incident_id}/"): Row(allow(200, *INCIDENT_READERS)),
     ("PATCH", P + "incidents/{incident_id}/"): Row(allow(200, *DISPATCH), body=lambda w: {"beat": "D2-01"}),
     ("POST", P + "incidents/{incident_id}/triage/"): Row(

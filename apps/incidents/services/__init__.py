@@ -41,6 +41,7 @@ from .assignments import (
 from .cad_intake import CadResult, cad_incident_upsert
 from .common import team_member_ids
 from .incidents import CLOCK_SKEW, EDITABLE_FIELDS, IncidentData, incident_create, incident_triage, incident_update
+from .unassigned import unassigned_alert_clear, unassigned_alert_raise, unassigned_alerts_raise, unassigned_threshold
 
 __all__ = [
     "CLOCK_SKEW",
@@ -69,4 +70,8 @@ __all__ = [
     "incident_triage",
     "incident_update",
     "team_member_ids",
+    "unassigned_alert_clear",
+    "unassigned_alert_raise",
+    "unassigned_alerts_raise",
+    "unassigned_threshold",
 ]

@@ -19,9 +19,11 @@ from apps.realtime.escalation import escalation_resolve, escalation_start
 from apps.teams.models import Team
 
 from .. import access
-from ..models import Assignment, Incident, TimelineEntry
+from ..labels import assignment_status_label
+from ..models import Assignment, Incident, TimelineEntry, UnassignedAlert
 from ..selectors import TeamStatus, team_availability
 from .common import active_assignment, emit, lock_incident, require_dispatcher, team_member_ids, timeline_log
+from .unassigned import unassigned_alert_clear
 
 S = Assignment.Status
 IS = Incident.Status
@@ -144,10 +146,11 @@ def _transition(
     updated = (claim.filter(only_if) if only_if is not None else claim).update(**changes)
     if not updated:
         current = _current_state(assignment_id)
+        target = assignment_status_label(to)
         if current.get("status") in TRANSITIONS[to]:
-            raise Conflict(f"The assignment cannot change to {to} yet.", current=current)
+            raise Conflict(f"The assignment cannot be set to {target} yet.", current=current)
         raise Conflict(
-            f"Cannot change the assignment to {to}: it is {current.get('status')}.",
+            f"Cannot set the assignment to {target}: it is {assignment_status_label(str(current.get('status')))}.",
             current=current,
         )
     old = assignment.status
@@ -190,7 +193,7 @@ def _offer(*, incident: Incident, team: Team, by: User) -> Assignment:
     active = active_assignment(incident)
     if active is not None:
         raise Conflict(
-            f"The incident is already assigned to {active.team.call_sign} ({active.status}).",
+            f"The incident is already assigned to {active.team.call_sign} ({assignment_status_label(active.status)}).",
             current=_assignment_state(incident),
         )
     if duty.status == TeamStatus.NOT_AVAILABLE:
@@ -205,6 +208,8 @@ def _offer(*, incident: Incident, team: Team, by: User) -> Assignment:
             )
     except IntegrityError as exc:  # the partial unique index: someone else assigned it meanwhile
         raise Conflict("The incident is already assigned.", current=_assignment_state(incident)) from exc
+    # The call is no longer waiting for a team: its unassigned alert, if raised, clears with the offer.
+    unassigned_alert_clear(incident, reason=UnassignedAlert.Cleared.OFFERED, now=now)
     timeline_log(
         incident,
         kind=TimelineEntry.Kind.ASSIGNMENT,

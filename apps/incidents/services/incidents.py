@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.errors import Conflict, Invalid
 
-from ..models import Incident, TimelineEntry
+from ..models import Incident, TimelineEntry, UnassignedAlert
 from .common import (
     active_assignment,
     emit,
@@ -23,6 +23,7 @@ from .common import (
     team_member_ids,
     timeline_log,
 )
+from .unassigned import unassigned_alert_clear
 
 # Tolerated difference between the CAD's clock (or a phone's) and ours.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -245,6 +246,9 @@ def incident_triage(
     incident.triaged_at = now
     incident.triaged_by = by
     incident.save()
+    if not eligible or not served:
+        # Not for a co-response team after all: nobody needs telling that no team has it.
+        unassigned_alert_clear(incident, reason=UnassignedAlert.Cleared.TRIAGED, now=now)
     emit(
         type="incident.triaged",
         incident=incident,

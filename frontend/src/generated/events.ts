@@ -307,6 +307,53 @@ export interface components {
             /** @enum {string} */
             triage_outcome: "resolved_by_phone" | "dispatch_co_response" | "community_response" | "police_only" | "transfer_988" | "no_response_needed";
         };
+        /** @description A call eligible for co-response waited longer than its priority allows with no team offered; to the board, once. */
+        "incident.unassigned": {
+            address: string;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            /** Format: date-time */
+            raised_at: string;
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            subject_name?: string;
+            threshold_seconds: number;
+            /** Format: date-time */
+            waiting_since: string;
+        };
+        /** @description The unassigned call's alert is over: offered to a team, or triaged away from co-response; to the board. */
+        "incident.unassigned_cleared": {
+            address: string;
+            beat: string;
+            call_type: string;
+            call_type_common: string;
+            /** Format: date-time */
+            cleared_at: string;
+            incident_id: number;
+            /** @enum {string} */
+            incident_status: "Active" | "ResourcesAssigned" | "ResourcesEnroute" | "ResourcesOnscene" | "Closed" | "Cancelled" | "ReOpened";
+            priority: number;
+            /** @enum {string} */
+            reason: "offered" | "triaged";
+            safety: {
+                premise_hazards: string;
+                substances_involved: boolean;
+                violence_toward_responders: boolean;
+                weapon_kind: string;
+                weapon_present: boolean;
+            };
+            subject_name?: string;
+        };
         /** @description Dispatch fields of an incident changed (edit or CAD update); to the board and the team on it. */
         "incident.updated": {
             address: string;
@@ -458,6 +505,8 @@ export const EVENT_TYPES = [
   "followup.assigned", // A follow-up was assigned to the recipient (created or reassigned); to its assignee.
   "incident.created", // An incident was created (by hand or by the CAD); to the board.
   "incident.triaged", // Triage was recorded (eligibility, outcome, not-served reason); to the board.
+  "incident.unassigned", // A call eligible for co-response waited longer than its priority allows with no team offered; to the board, once.
+  "incident.unassigned_cleared", // The unassigned call's alert is over: offered to a team, or triaged away from co-response; to the board.
   "incident.updated", // Dispatch fields of an incident changed (edit or CAD update); to the board and the team on it.
   "notification.stage", // A member's SMS or call stage of an offer changed (sent, delivered, answered, replied, skipped); to dispatchers.
   "reminder.due", // A reminder came due; to its recipient (a follow-up, an unsigned note, an IVC window ...).
@@ -494,6 +543,8 @@ export interface EventPayloads {
   "followup.assigned": components["schemas"]["followup.assigned"];
   "incident.created": components["schemas"]["incident.created"];
   "incident.triaged": components["schemas"]["incident.triaged"];
+  "incident.unassigned": components["schemas"]["incident.unassigned"];
+  "incident.unassigned_cleared": components["schemas"]["incident.unassigned_cleared"];
   "incident.updated": components["schemas"]["incident.updated"];
   "notification.stage": components["schemas"]["notification.stage"];
   "reminder.due": components["schemas"]["reminder.due"];

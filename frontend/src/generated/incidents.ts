@@ -91,3 +91,81 @@ export const TEAM_STATUSES = [
   "off_duty",
 ] as const;
 export type TeamStatus = (typeof TEAM_STATUSES)[number];
+
+/** apps/incidents Incident.source. */
+export const INCIDENT_SOURCES = [
+  ["911", "911 call"],
+  ["988_transfer", "988 transfer"],
+  ["officer_request", "Officer request"],
+  ["self_initiated", "Self-initiated"],
+  ["follow_up", "Follow-up"],
+  ["other", "Walk-in / other"],
+] as const;
+
+/** apps/incidents/labels.py: the words people read for an assignment status. */
+export const ASSIGNMENT_STATUS_LABELS: Readonly<Record<AssignmentStatus, string>> = {
+  "offered": "Offered",
+  "acknowledged": "Seen by team",
+  "accepted": "Accepted",
+  "en_route": "En route",
+  "on_scene": "On scene",
+  "transporting": "Transporting",
+  "at_facility": "At facility",
+  "cleared": "Cleared",
+  "declined": "Declined",
+  "expired": "Expired",
+  "cancelled": "Cancelled",
+};
+
+/** apps/incidents/labels.py: the words people read for an incident status. */
+export const INCIDENT_STATUS_LABELS: Readonly<Record<IncidentStatus, string>> = {
+  "Active": "Active",
+  "ResourcesAssigned": "Team assigned",
+  "ResourcesEnroute": "Team en route",
+  "ResourcesOnscene": "Team on scene",
+  "Closed": "Closed",
+  "Cancelled": "Cancelled",
+  "ReOpened": "Re-opened",
+};
+
+/** apps/incidents/labels.py: the words people read for a team's status. */
+export const TEAM_STATUS_LABELS: Readonly<Record<TeamStatus, string>> = {
+  "available": "Available",
+  "conditionally_available": "Conditionally available",
+  "not_available": "Not available",
+  "off_duty": "Off duty",
+};
+
+/** apps/incidents/labels.py: an incident field's name as people read it. */
+export const INCIDENT_FIELD_LABELS: Readonly<Record<string, string>> = {
+  "received_at": "Received",
+  "source": "Source",
+  "call_type_code": "Call type",
+  "priority_local": "Local priority",
+  "priority": "Priority",
+  "address": "Address",
+  "latitude": "Latitude",
+  "longitude": "Longitude",
+  "beat": "Beat",
+  "district": "District",
+  "caller_name": "Caller",
+  "caller_phone": "Caller's phone",
+  "subject_name": "Subject",
+  "subject_dob": "Subject's date of birth",
+  "subject_phone": "Subject's phone",
+  "subject_description": "Subject's description",
+  "weapon_present": "Weapon present",
+  "weapon_kind": "Weapon",
+  "violence_toward_responders": "Violence toward responders",
+  "substances_involved": "Substances involved",
+  "premise_hazards": "Premise hazards",
+  "safety_notes": "Safety notes",
+  "operational_notes": "Dispatch notes",
+  "behavioral_health": "Behavioral-health call",
+  "status": "Call status",
+  "coresponse_eligible": "Co-response eligible",
+  "eligibility_reason": "Eligibility reason",
+  "triage_outcome": "Triage outcome",
+  "not_served_reason": "Why not served",
+  "not_served_note": "Why not served (note)",
+};
