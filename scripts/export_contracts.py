@@ -271,6 +271,13 @@ def incidents_ts() -> str:
                 {str(k): v for k, v in labels.ASSIGNMENT_STATUS_LABELS.items()},
             ),
             record(
+                "ASSIGNMENT_ACTION_LABELS",
+                "apps/incidents/labels.py: the status buttons a team taps (POST assignments/{id}/status/).",
+                "AssignmentFieldStatus",
+                "string",
+                {str(k): v for k, v in labels.ASSIGNMENT_ACTION_LABELS.items()},
+            ),
+            record(
                 "INCIDENT_STATUS_LABELS",
                 "apps/incidents/labels.py: the words people read for an incident status.",
                 "IncidentStatus",

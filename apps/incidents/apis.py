@@ -418,7 +418,7 @@ class IncidentClosedListApi(APIView):
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             start, end = attrs.get("date_from"), attrs.get("date_to")
             if start and end and end < start:
-                raise serializers.ValidationError({"date_to": ["Must be on or after date_from."]})
+                raise serializers.ValidationError({"date_to": ["Must be on or after the first day (Received from)."]})
             return attrs
 
     @extend_schema(parameters=[Filters], responses=ClosedIncidentOutput(many=True))

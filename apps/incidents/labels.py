@@ -29,6 +29,15 @@ ASSIGNMENT_STATUS_LABELS: dict[str, str] = {
     S.CANCELLED: "Cancelled",
 }
 
+# The buttons a team taps to set a field status (a verb where the status reads as a state).
+ASSIGNMENT_ACTION_LABELS: dict[str, str] = {
+    S.EN_ROUTE: "En route",
+    S.ON_SCENE: "On scene",
+    S.TRANSPORTING: "Transporting",
+    S.AT_FACILITY: "At facility",
+    S.CLEARED: "Clear",
+}
+
 INCIDENT_STATUS_LABELS: dict[str, str] = {
     IS.ACTIVE: "Active",
     IS.RESOURCES_ASSIGNED: "Team assigned",

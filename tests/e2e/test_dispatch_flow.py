@@ -149,7 +149,10 @@ def test_offer_accept_en_route_on_scene_live_on_every_screen(
     )
     expect(officer.locator(".active-assignment").get_by_role("link", name="Encounter", exact=True)).to_have_count(0)
     map_link = officer.get_by_role("link", name="Open map")
-    expect(map_link).to_have_attribute("href", "geo:0,0?q=410%20W%20Chapel%20Hill%20St%2C%20Durham")
+    # A desktop-class browser (no iOS, no Android) gets a neutral web map, searching the address.
+    expect(map_link).to_have_attribute(
+        "href", "https://www.openstreetmap.org/search?query=410%20W%20Chapel%20Hill%20St%2C%20Durham"
+    )
     expect(officer.locator(".timeline")).to_contain_text("On scene", timeout=LIVE)
     screenshot(officer, "dispatch-flow-2-active-assignment")
 

@@ -18,6 +18,7 @@ SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 def test_every_status_and_choice_has_words() -> None:
     assert set(labels.ASSIGNMENT_STATUS_LABELS) == set(Assignment.Status.values)
     assert set(labels.INCIDENT_STATUS_LABELS) == set(Incident.Status.values)
+    assert set(labels.ASSIGNMENT_ACTION_LABELS) == set(services.FIELD_STATUSES)
     assert set(labels.TEAM_STATUS_LABELS) == {v for k, v in vars(TeamStatus).items() if k.isupper()}
     assert set(labels.TIMELINE_KIND_LABELS) == set(TimelineEntry.Kind.values)
     for field in ("source", "triage_outcome", "not_served_reason"):

@@ -875,6 +875,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/closed/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Closed calls, most recently closed first, searched by received date (local days), CAD number,
+         *     address, team call sign and disposition code; paginated. The same readers and field filtering as
+         *     the open incidents.
+         */
+        get: operations["v1_incidents_closed_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents/{incident_id}/": {
         parameters: {
             query?: never;
@@ -1588,6 +1609,65 @@ export interface components {
             callStartTimestamp: string;
             localCallType?: string;
         };
+        ClosedIncidentDisposition: {
+            code: string;
+            label: string;
+        };
+        /** @description A closed call: the incident as the viewer may see it, the team that had it, its dispositions. */
+        ClosedIncidentOutput: {
+            readonly access: string;
+            address?: string;
+            readonly age_seconds: number;
+            readonly assignment: components["schemas"]["AssignmentOutput"] | null;
+            beat: string;
+            behavioral_health: boolean;
+            cad_number?: string;
+            cad_source?: string;
+            call_type_code: string;
+            /** @default  */
+            call_type_common: string;
+            /** @default  */
+            call_type_description: string;
+            caller_name?: string;
+            caller_phone?: string;
+            /** Format: date-time */
+            closed_at: string | null;
+            coresponse_eligible: boolean | null;
+            readonly dispositions: components["schemas"]["ClosedIncidentDisposition"][];
+            district: string;
+            eligibility_reason?: string;
+            id: number;
+            /** Format: double */
+            latitude?: number | null;
+            /** Format: double */
+            longitude?: number | null;
+            not_served_note?: string;
+            not_served_reason: string;
+            operational_notes?: string;
+            premise_hazards?: string;
+            priority: number;
+            priority_local: string;
+            /** Format: date-time */
+            received_at: string;
+            safety_notes?: string;
+            source: string;
+            status: string;
+            subject_description?: string;
+            /** Format: date */
+            subject_dob?: string | null;
+            subject_name?: string;
+            subject_phone?: string;
+            substances_involved: boolean;
+            readonly team: components["schemas"]["TeamRefOutput"] | null;
+            triage_outcome: string;
+            /** Format: date-time */
+            triaged_at: string | null;
+            /** @description Set while the call, eligible for co-response, has waited longer than its priority allows with no team (INCIDENTS_UNASSIGNED_ALERT_SECONDS); null otherwise. */
+            readonly unassigned_alert: components["schemas"]["UnassignedAlertOutput"] | null;
+            violence_toward_responders: boolean;
+            weapon_kind?: string;
+            weapon_present: boolean;
+        };
         /**
          * @description * `unknown` - Not asked yet
          *     * `yes` - Agrees to be contacted
@@ -2033,6 +2113,8 @@ export interface components {
             triage_outcome: string;
             /** Format: date-time */
             triaged_at: string | null;
+            /** @description Set while the call, eligible for co-response, has waited longer than its priority allows with no team (INCIDENTS_UNASSIGNED_ALERT_SECONDS); null otherwise. */
+            readonly unassigned_alert: components["schemas"]["UnassignedAlertOutput"] | null;
             violence_toward_responders: boolean;
             weapon_kind?: string;
             weapon_present: boolean;
@@ -2084,6 +2166,8 @@ export interface components {
             triage_outcome: string;
             /** Format: date-time */
             triaged_at: string | null;
+            /** @description Set while the call, eligible for co-response, has waited longer than its priority allows with no team (INCIDENTS_UNASSIGNED_ALERT_SECONDS); null otherwise. */
+            readonly unassigned_alert: components["schemas"]["UnassignedAlertOutput"] | null;
             violence_toward_responders: boolean;
             weapon_kind?: string;
             weapon_present: boolean;
@@ -2383,6 +2467,21 @@ export interface components {
             starts_at: string;
             status: string;
             team: components["schemas"]["TeamRef"];
+        };
+        PaginatedClosedIncidentOutputList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ClosedIncidentOutput"][];
         };
         PaginatedIncidentOutputList: {
             /** @example 123 */
@@ -2926,6 +3025,8 @@ export interface components {
             kind: string;
             new_value: string;
             old_value: string;
+            /** @description The entry as people read it ("Triage outcome: Dispatch co-response"); hidden values say so. */
+            readonly text: string;
         };
         /**
          * @description * `none` - None
@@ -2936,6 +3037,13 @@ export interface components {
          * @enum {string}
          */
         TransportEnum: "none" | "police" | "ems" | "team" | "other";
+        UnassignedAlertOutput: {
+            /** Format: date-time */
+            raised_at: string;
+            threshold_seconds: number;
+            /** Format: date-time */
+            waiting_since: string;
+        };
         VapidPublicKeyApiOutput: {
             public_key: string;
         };
@@ -2976,6 +3084,8 @@ export type AttemptOutcomeEnum = components['schemas']['AttemptOutcomeEnum'];
 export type BlankEnum = components['schemas']['BlankEnum'];
 export type CadIncidentApiOutput = components['schemas']['CadIncidentApiOutput'];
 export type CallComponentInputRequest = components['schemas']['CallComponentInputRequest'];
+export type ClosedIncidentDisposition = components['schemas']['ClosedIncidentDisposition'];
+export type ClosedIncidentOutput = components['schemas']['ClosedIncidentOutput'];
 export type ContactConsentEnum = components['schemas']['ContactConsentEnum'];
 export type Csrf = components['schemas']['Csrf'];
 export type DispositionCodeEnum = components['schemas']['DispositionCodeEnum'];
@@ -3055,6 +3165,7 @@ export type NotesComponentInputRequest = components['schemas']['NotesComponentIn
 export type NullEnum = components['schemas']['NullEnum'];
 export type OfficerSectionOutput = components['schemas']['OfficerSectionOutput'];
 export type OnDutyTeam = components['schemas']['OnDutyTeam'];
+export type PaginatedClosedIncidentOutputList = components['schemas']['PaginatedClosedIncidentOutputList'];
 export type PaginatedIncidentOutputList = components['schemas']['PaginatedIncidentOutputList'];
 export type PaginatedReminderListApiOutputList = components['schemas']['PaginatedReminderListApiOutputList'];
 export type PaginatedShiftOutputList = components['schemas']['PaginatedShiftOutputList'];
@@ -3110,6 +3221,7 @@ export type TeamRef = components['schemas']['TeamRef'];
 export type TeamRefOutput = components['schemas']['TeamRefOutput'];
 export type TimelineOutput = components['schemas']['TimelineOutput'];
 export type TransportEnum = components['schemas']['TransportEnum'];
+export type UnassignedAlertOutput = components['schemas']['UnassignedAlertOutput'];
 export type VapidPublicKeyApiOutput = components['schemas']['VapidPublicKeyApiOutput'];
 export type VeteranStatusEnum = components['schemas']['VeteranStatusEnum'];
 export type NamedRef = components['schemas']['_NamedRef'];
@@ -7476,6 +7588,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedIncidentOutputList"];
+                };
+            };
+            /** @description Invalid input (field errors in `errors`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one this user may not see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; `retry_after` seconds (also the `Retry-After` header). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_incidents_closed_list: {
+        parameters: {
+            query?: {
+                address?: string;
+                cad_number?: string;
+                /** @description Received on or after this local day. */
+                date_from?: string;
+                /** @description Received on or before this local day. */
+                date_to?: string;
+                /** @description Program disposition code, e.g. arrest. */
+                disposition?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description Call sign, e.g. CR-1. */
+                team?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedClosedIncidentOutputList"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */

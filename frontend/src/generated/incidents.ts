@@ -117,6 +117,15 @@ export const ASSIGNMENT_STATUS_LABELS: Readonly<Record<AssignmentStatus, string>
   "cancelled": "Cancelled",
 };
 
+/** apps/incidents/labels.py: the status buttons a team taps (POST assignments/{id}/status/). */
+export const ASSIGNMENT_ACTION_LABELS: Readonly<Record<AssignmentFieldStatus, string>> = {
+  "en_route": "En route",
+  "on_scene": "On scene",
+  "transporting": "Transporting",
+  "at_facility": "At facility",
+  "cleared": "Clear",
+};
+
 /** apps/incidents/labels.py: the words people read for an incident status. */
 export const INCIDENT_STATUS_LABELS: Readonly<Record<IncidentStatus, string>> = {
   "Active": "Active",

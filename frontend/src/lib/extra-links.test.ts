@@ -6,7 +6,9 @@ describe("encounter and follow-up links", () => {
     expect(extraLinksForRoles(["clinician"]).map((l) => l.path)).toEqual(["/encounters", "/followups"]);
     expect(extraLinksForRoles(["officer"]).map((l) => l.path)).toEqual(["/encounters"]);
     expect(extraLinksForRoles(["care_navigator"]).map((l) => l.path)).toEqual(["/encounters"]);
-    expect(extraLinksForRoles(["dispatcher"])).toEqual([]);
+    expect(extraLinksForRoles(["dispatcher"]).map((l) => l.path)).toEqual(["/closed"]);
+    expect(extraLinksForRoles(["supervisor"]).map((l) => l.path)).toEqual(["/closed"]);
+    expect(extraLinksForRoles(["analyst"])).toEqual([]);
   });
 
   it("navigating keeps the query string in the address, and the route is the pathname", () => {

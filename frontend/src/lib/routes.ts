@@ -29,6 +29,7 @@ export function homeForRoles(roles: readonly string[]): string {
 export const EXTRA_LINKS: Home[] = [
   { path: "/encounters", label: "Encounters", roles: ["clinician", "clinical_supervisor", "care_navigator", "officer"] },
   { path: "/followups", label: "Follow-ups", roles: ["clinician", "clinical_supervisor", "care_navigator"] },
+  { path: "/closed", label: "Closed calls", roles: ["dispatcher", "supervisor", "admin"] },
 ];
 
 /** The extra links a person gets (those not already one of their homes). */

@@ -19,8 +19,21 @@ export function roleLabel(role: string): string {
   return ROLE_LABEL[role as Role] ?? role;
 }
 
-/** `children` replace the empty assignment area (screens/team/TeamScreen.tsx fills it). */
-export function TeamHome({ me, stale, now = new Date(), children }: { me: Me; stale: boolean; now?: Date; children?: ComponentChildren }) {
+/** `children` replace the empty assignment area (screens/team/TeamScreen.tsx fills it); with
+ * `childrenFirst` (on a call) they come before the team card. */
+export function TeamHome({
+  me,
+  stale,
+  now = new Date(),
+  children,
+  childrenFirst = false,
+}: {
+  me: Me;
+  stale: boolean;
+  now?: Date;
+  children?: ComponentChildren;
+  childrenFirst?: boolean;
+}) {
   const shift = me.current_shift;
   let status: string;
   if (!shift) status = "Not on shift";
@@ -29,12 +42,31 @@ export function TeamHome({ me, stale, now = new Date(), children }: { me: Me; st
   else status = "On shift";
   const onShift = status === "On shift";
 
+  const title = shift ? `Team ${shift.team.call_sign}` : "Team";
+  const assignment = children ?? (
+    <section class="card assignment" aria-labelledby="assignment-title">
+      <h2 id="assignment-title">Assignment</h2>
+      <p class="empty">No active assignment</p>
+    </section>
+  );
   return (
     <>
-      <section class="card" aria-labelledby="page-title">
-        <h1 id="page-title" tabIndex={-1}>
-          {shift ? `Team ${shift.team.call_sign}` : "Team"}
-        </h1>
+      {childrenFirst && (
+        <>
+          <h1 id="page-title" class="page-title-compact" tabIndex={-1}>
+            {title}
+          </h1>
+          {assignment}
+        </>
+      )}
+      <section class="card" aria-labelledby={childrenFirst ? "shift-title" : "page-title"}>
+        {childrenFirst ? (
+          <h2 id="shift-title">Shift</h2>
+        ) : (
+          <h1 id="page-title" tabIndex={-1}>
+            {title}
+          </h1>
+        )}
         {stale && <p class="notice">Shown from this device: the server could not be reached.</p>}
         <dl class="facts">
           <div>
@@ -75,12 +107,7 @@ export function TeamHome({ me, stale, now = new Date(), children }: { me: Me; st
         )}
         {shift && now >= new Date(shift.ends_at) && <p class="muted">Ended {formatDayTime(shift.ends_at)}.</p>}
       </section>
-      {children ?? (
-        <section class="card assignment" aria-labelledby="assignment-title">
-          <h2 id="assignment-title">Assignment</h2>
-          <p class="empty">No active assignment</p>
-        </section>
-      )}
+      {!childrenFirst && assignment}
     </>
   );
 }

@@ -18,6 +18,7 @@ import { UpdatePrompt } from "./UpdatePrompt";
 const loadEncounterRoutes = () => import("../screens/encounter/EncounterRoutes").then((m) => m.EncounterRoutes);
 const loadFollowups = () => import("../screens/followups/FollowupsScreen").then((m) => m.FollowupsScreen);
 const loadSecurity = () => import("../screens/security/SecurityScreen").then((m) => m.SecurityScreen);
+const loadClosed = () => import("../screens/closed/ClosedCalls").then((m) => m.ClosedCalls);
 
 export function App() {
   const s = useObservable(session);
@@ -86,6 +87,8 @@ export function App() {
     screen = <OutboxScreen />;
   } else if (path === "/security") {
     screen = <Lazy load={loadSecurity} props={{ me }} />;
+  } else if (path === "/closed" && extras.some((l) => l.path === path)) {
+    screen = <Lazy load={loadClosed} props={{}} />;
   } else if (path === "/followups" && extras.some((l) => l.path === path)) {
     screen = <Lazy load={loadFollowups} props={{ me }} />;
   } else if (home && !homes.includes(home)) {
@@ -99,7 +102,7 @@ export function App() {
   } else if (path === "/encounters" || path.startsWith("/encounters/")) {
     screen = <Lazy load={loadEncounterRoutes} props={{ me, path }} />;
   } else if (path === "/board") {
-    screen = <Board />;
+    screen = <Board me={me} />;
   } else if (path === "/no-role") {
     screen = <EmptyHome title="No role assigned" message="Your account has no role yet. Ask an administrator to assign one." />;
   } else {

@@ -22,6 +22,10 @@ export function Header({ me }: { me: Me | null }) {
     }
   }
 
+  const name = me ? me.full_name || me.username : "";
+  const [first = "", ...others] = name.split(" ");
+  const rest = others.join(" ");
+
   function keepWaiting() {
     dialog.current?.close();
     void outbox.replay();
@@ -34,9 +38,24 @@ export function Header({ me }: { me: Me | null }) {
       </a>
       {me && (
         <div class="user">
-          <span class="user-name">{me.full_name || me.username}</span>
-          <a class="btn btn-secondary" href="/security">
-            Security
+          {/* On a phone only the first name shows (never cut off); the whole name is in the title. */}
+          <span class="user-name" title={name}>
+            <span class="user-first">{first}</span>
+            {rest && <span class="user-rest"> {rest}</span>}
+          </span>
+          <a class="btn btn-secondary btn-security" href="/security">
+            {/* On a phone the word gives way to a shield (the link keeps its name "Security"). */}
+            <svg class="icon-security" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+              <path
+                fill="none"
+                stroke="currentColor"
+                stroke-width="2"
+                stroke-linejoin="round"
+                d="M12 2.5 4.5 5.5v6c0 4.6 3.1 8.4 7.5 10 4.4-1.6 7.5-5.4 7.5-10v-6L12 2.5Z"
+              />
+              <path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" d="m8.5 12 2.5 2.5 4.5-5" />
+            </svg>
+            <span class="btn-label">Security</span>
           </a>
           <button type="button" class="btn btn-secondary" onClick={() => void onSignOut(false)} disabled={busy}>
             Sign out

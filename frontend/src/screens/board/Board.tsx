@@ -4,9 +4,11 @@ import { inTopics } from "../../lib/events";
 import { onServerEvent } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
 import { TeamsCard } from "../dispatch/DispatchConsole";
-import { EMPTY_LIVE, ageText, applyDispatchEvent, deliveryOf, loadDeliveryBoard, type BoardIncident, type DispatchLive, type OnDutyTeam } from "../dispatch/model";
+import type { Me } from "../../lib/api";
+import { EMPTY_LIVE, ageText, applyBoardEvent, applyDispatchEvent, deliveryOf, loadDeliveryBoard, waitingText, type BoardIncident, type DispatchLive, type OnDutyTeam } from "../dispatch/model";
+import { UnassignedAlerts } from "../dispatch/Unassigned";
 import { ReachList } from "../dispatch/Reach";
-import { STATUS_LABEL, safetyFlags } from "../team/assignment";
+import { STATUS_LABEL, callTypeLabel, safetyFlags } from "../team/assignment";
 
 interface OverdueFollowUp {
   id: number;
@@ -34,7 +36,7 @@ function teamPeople(teams: Section<OnDutyTeam[]>, teamId: number): { id: number;
 }
 
 /** Supervisor board: every team's live status, open incidents, overdue follow-ups (if available). */
-export function Board() {
+export function Board({ me }: { me: Pick<Me, "is_staff"> }) {
   const [teams, setTeams] = useState<Section<OnDutyTeam[]>>({ state: "loading" });
   const [incidents, setIncidents] = useState<Section<{ results: BoardIncident[] }>>({ state: "loading" });
   const [overdue, setOverdue] = useState<Section<{ count: number; results: OverdueFollowUp[] }>>({ state: "loading" });
@@ -59,6 +61,8 @@ export function Board() {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsub = onServerEvent((event) => {
       setLive((l) => applyDispatchEvent(l, event));
+      // Status, team and the unassigned-call alert at once; the reload settles the rest.
+      setIncidents((cur) => (cur.state === "ok" ? { state: "ok", rows: { ...cur.rows, results: applyBoardEvent(cur.rows.results, event) } } : cur));
       if (!inTopics(event, ["incident", "assignment", "shift", "team", "followup"])) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => void reload(), 250);
@@ -78,6 +82,16 @@ export function Board() {
       <h1 id="page-title" tabIndex={-1}>
         Board
       </h1>
+      {me.is_staff && (
+        <p class="admin-link">
+          Teams, shifts and people are managed in the{" "}
+          <a href="/admin/" data-native>
+            admin
+          </a>{" "}
+          (<a href="/admin/shifts/shift/" data-native>shifts</a>, <a href="/admin/teams/team/" data-native>teams</a>).
+        </p>
+      )}
+      <UnassignedAlerts incidents={open} />
       {teams.state === "ok" ? (
         <TeamsCard teams={teams.rows} incidents={open} />
       ) : (
@@ -109,12 +123,13 @@ export function Board() {
                   <tr key={i.id}>
                     <td>P{i.priority}</td>
                     <td>
-                      #{i.id} {i.call_type_code} {i.address ?? ""}
+                      #{i.id} {callTypeLabel(i.call_type_code, i.call_type_description)} {i.address ?? ""}
                       {safetyFlags(i).length > 0 && <span class="flag"> ⚠ {safetyFlags(i).join(", ")}</span>}
                     </td>
                     <td>{ageText(i.age_seconds ?? 0)}</td>
                     <td>
                       {i.assignment ? `${i.assignment.team.call_sign}: ${STATUS_LABEL[i.assignment.status] ?? i.assignment.status}` : "Unassigned"}
+                      {i.unassigned_alert && <strong class="flag"> ({waitingText(i.unassigned_alert)})</strong>}
                       {i.assignment && (
                         <ReachList delivery={deliveryOf(live, i.assignment.id)} people={teamPeople(teams, i.assignment.team.id)} />
                       )}

@@ -1,41 +1,41 @@
-import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { IncidentRecommendationsApiOutput } from "../../generated/api";
-import { NOT_SERVED_REASONS, TRIAGE_OUTCOMES, type TeamStatus } from "../../generated/incidents";
+import { NOT_SERVED_REASONS, TEAM_STATUS_LABELS, TRIAGE_OUTCOMES } from "../../generated/incidents";
 import { ApiError, NetworkError, api } from "../../lib/api";
 import { inTopics } from "../../lib/events";
 import { onServerEvent } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
-import { CALL_TYPES, STATUS_LABEL, incidentStatusLabel, isActive, safetyFlags } from "../team/assignment";
+import { CALL_TYPES, STATUS_LABEL, callTypeLabel, incidentStatusLabel, isActive, safetyFlags } from "../team/assignment";
 import {
   ALERT_TEXT,
   EMPTY_LIVE,
   ageText,
+  applyAssignmentAnswer,
+  applyBoardEvent,
   applyDispatchEvent,
   deliveryOf,
   loadDeliveryBoard,
   subjectAssignment,
+  waitingText,
   teamReceipts,
+  type AssignmentAnswer,
   type BoardIncident,
   type DispatchLive,
   type OnDutyTeam,
 } from "./model";
 import { ReachList } from "./Reach";
+import { UnassignedAlerts } from "./Unassigned";
 
 
-// Team statuses, triage outcomes and not-served reasons are the server's (generated: make contracts).
-const TEAM_STATUS: Record<string, string> & Record<TeamStatus, string> = {
-  available: "Available",
-  conditionally_available: "Conditionally available",
-  not_available: "Not available",
-  off_duty: "Off duty",
-};
+// Team statuses, triage outcomes, not-served reasons and their words are the server's (generated: make contracts).
+const TEAM_STATUS: Readonly<Record<string, string>> = TEAM_STATUS_LABELS;
 
 /** The server's triage outcomes, "Dispatch co-response" first (the usual answer on this console). */
 const OUTCOMES = [...TRIAGE_OUTCOMES].sort(([a], [b]) => Number(b === "dispatch_co_response") - Number(a === "dispatch_co_response"));
 const NOT_SERVED = NOT_SERVED_REASONS;
 
 export function teamStatusLabel(s: string): string {
-  return TEAM_STATUS[s] ?? s.replace(/_/g, " ");
+  return TEAM_STATUS[s] ?? s;
 }
 
 function errorText(e: unknown): string {
@@ -60,14 +60,18 @@ export function DispatchConsole() {
   const [creating, setCreating] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
+  // A reload started before a write's answer was applied must not put the older board back.
+  const generation = useRef(0);
 
   const reload = useCallback(async () => {
+    const started = generation.current;
     try {
       const [board, onDuty, delivery] = await Promise.all([
         api<{ results: BoardIncident[] }>("/api/v1/incidents/board/?page_size=200"),
         api<OnDutyTeam[]>("/api/v1/teams/on-duty/"),
         api<Array<Record<string, unknown>>>("/api/v1/delivery/board/").catch(() => []),
       ]);
+      if (started !== generation.current) return; // a newer answer is shown; its own reload follows
       setIncidents(board.results);
       setTeams(onDuty);
       setLive((l) => loadDeliveryBoard(l, delivery));
@@ -84,6 +88,8 @@ export function DispatchConsole() {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsub = onServerEvent((event) => {
       setLive((l) => applyDispatchEvent(l, event));
+      // The event's news at once (status, team, alert); the reload settles the rest.
+      setIncidents((cur) => applyBoardEvent(cur, event));
       if (inTopics(event, ["incident", "assignment", "shift", "team"])) {
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => void reload(), 200);
@@ -104,12 +110,17 @@ export function DispatchConsole() {
   }, [teams]);
 
   const current = incidents.find((i) => i.id === selected) ?? null;
+  const onAnswer = useCallback((incidentId: number, answer: AssignmentAnswer) => {
+    generation.current++;
+    setIncidents((cur) => applyAssignmentAnswer(cur, incidentId, answer));
+  }, []);
 
   return (
     <div class="dispatch">
       <h1 id="page-title" tabIndex={-1}>
         Dispatch
       </h1>
+      <UnassignedAlerts incidents={incidents} onOpen={setSelected} />
       {live.alerts.length > 0 && (
         <div class="escalations" role="alert">
           {live.alerts.map((a) => {
@@ -176,6 +187,7 @@ export function DispatchConsole() {
                       <span class="muted incident-sub">
                         #{i.id} · {ageText(i.age_seconds ?? (Date.now() - Date.parse(i.received_at)) / 1000)} ·{" "}
                         {i.assignment ? `${STATUS_LABEL[i.assignment.status] ?? i.assignment.status} · ${i.assignment.team.call_sign}` : "Unassigned"}
+                        {i.unassigned_alert && <strong class="flag"> · {waitingText(i.unassigned_alert)}</strong>}
                       </span>
                     </span>
                   </button>
@@ -186,7 +198,15 @@ export function DispatchConsole() {
         </section>
         <div>
           {current ? (
-            <IncidentPanel key={current.id} incident={current} teams={teams} live={live} members={members} onChanged={() => void reload()} />
+            <IncidentPanel
+              key={current.id}
+              incident={current}
+              teams={teams}
+              live={live}
+              members={members}
+              onAnswer={onAnswer}
+              onChanged={() => void reload()}
+            />
           ) : (
             <section class="card">
               <h2>Incident</h2>
@@ -336,17 +356,30 @@ function CreateIncident({ onCancel, onCreated }: { onCancel: () => void; onCreat
 /** A team the server recommends for an incident (generated from the OpenAPI schema). */
 type Recommendation = IncidentRecommendationsApiOutput;
 
+/** Why an offer button is disabled, in words (null: it may be pressed). */
+export function offerBlocked(r: Pick<Recommendation, "status" | "current_assignment" | "team">, busy: string | null): string | null {
+  if (busy === `offer-${r.team.id}`) return "Sending the offer…";
+  if (busy !== null) return "Wait for the answer to the last action.";
+  if (r.status === "not_available") {
+    const c = r.current_assignment;
+    return c ? `Busy: ${STATUS_LABEL[c.status] ?? c.status} on incident #${c.incident_id} (P${c.priority}).` : "Busy on another call.";
+  }
+  return null;
+}
+
 function IncidentPanel({
   incident,
   teams,
   live,
   members,
+  onAnswer,
   onChanged,
 }: {
   incident: BoardIncident;
   teams: OnDutyTeam[];
   live: DispatchLive;
   members: Map<number, { name: string; team: number }>;
+  onAnswer: (incidentId: number, answer: AssignmentAnswer) => void;
   onChanged: () => void;
 }) {
   const a = incident.assignment && isActive(incident.assignment.status) ? incident.assignment : null;
@@ -354,6 +387,8 @@ function IncidentPanel({
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const [reason, setReason] = useState("");
   const [reassignTeam, setReassignTeam] = useState("");
+  // The write in flight (its button says so; every offer button waits for its answer).
+  const [busy, setBusy] = useState<string | null>(null);
 
   useEffect(() => {
     api<Recommendation[]>(`/api/v1/incidents/${incident.id}/recommendations/`)
@@ -361,15 +396,20 @@ function IncidentPanel({
       .catch(() => setRecs([]));
   }, [incident.id, a?.status, teams]);
 
-  const act = async (url: string, body: unknown, done: string) => {
+  const act = async (key: string, url: string, body: unknown, done: string) => {
+    if (busy) return;
+    setBusy(key);
     setMessage(null);
     try {
-      await api(url, { method: "POST", body });
+      // The answer is the assignment as it now is: shown at once, before any event or reload.
+      const answer = await api<AssignmentAnswer>(url, { method: "POST", body });
+      onAnswer(incident.id, answer);
       setMessage({ error: false, text: done });
       setReason("");
-      onChanged();
     } catch (e) {
       setMessage({ error: true, text: errorText(e) });
+    } finally {
+      setBusy(null);
       onChanged();
     }
   };
@@ -381,7 +421,7 @@ function IncidentPanel({
   return (
     <section class="card incident-panel" aria-labelledby="incident-title">
       <h2 id="incident-title">
-        Incident #{incident.id}: {incident.call_type_code}
+        Incident #{incident.id}: {callTypeLabel(incident.call_type_code, incident.call_type_description)}
       </h2>
       {flags.length > 0 && (
         <ul class="safety-flags">
@@ -454,13 +494,18 @@ function IncidentPanel({
             <button
               type="button"
               class="btn btn-primary"
-              disabled={!reassignTeam}
-              onClick={() => void act(`/api/v1/incidents/${incident.id}/reassign/`, { team: Number(reassignTeam), reason }, "Reassigned.")}
+              disabled={!reassignTeam || busy !== null}
+              onClick={() => void act("reassign", `/api/v1/incidents/${incident.id}/reassign/`, { team: Number(reassignTeam), reason }, "Reassigned.")}
             >
-              Reassign
+              {busy === "reassign" ? "Reassigning…" : "Reassign"}
             </button>
-            <button type="button" class="btn btn-danger" onClick={() => void act(`/api/v1/assignments/${a.id}/cancel/`, { reason }, "Assignment cancelled.")}>
-              Cancel assignment
+            <button
+              type="button"
+              class="btn btn-danger"
+              disabled={busy !== null}
+              onClick={() => void act("cancel", `/api/v1/assignments/${a.id}/cancel/`, { reason }, "Assignment cancelled.")}
+            >
+              {busy === "cancel" ? "Cancelling…" : "Cancel assignment"}
             </button>
           </div>
         </div>
@@ -473,22 +518,32 @@ function IncidentPanel({
             <p class="empty">No team on duty.</p>
           ) : (
             <ul class="recs">
-              {recs.map((r) => (
-                <li key={r.team.id}>
-                  <span>
-                    <strong>{r.team.call_sign}</strong> {teamStatusLabel(r.status)}
-                    <span class="muted"> · {r.members.map((m) => m.full_name).join(", ")}</span>
-                  </span>
-                  <button
-                    type="button"
-                    class="btn btn-primary"
-                    disabled={r.status === "not_available"}
-                    onClick={() => void act(`/api/v1/incidents/${incident.id}/assignments/`, { team: r.team.id }, `Offered to ${r.team.call_sign}.`)}
-                  >
-                    Offer to {r.team.call_sign}
-                  </button>
-                </li>
-              ))}
+              {recs.map((r) => {
+                const why = offerBlocked(r, busy);
+                const whyId = `offer-why-${r.team.id}`;
+                return (
+                  <li key={r.team.id}>
+                    <span>
+                      <strong>{r.team.call_sign}</strong> {teamStatusLabel(r.status)}
+                      <span class="muted"> · {r.members.map((m) => m.full_name).join(", ")}</span>
+                      {why && (
+                        <span id={whyId} class="offer-why" data-testid="offer-why">
+                          {why}
+                        </span>
+                      )}
+                    </span>
+                    <button
+                      type="button"
+                      class="btn btn-primary"
+                      disabled={why !== null}
+                      aria-describedby={why ? whyId : undefined}
+                      onClick={() => void act(`offer-${r.team.id}`, `/api/v1/incidents/${incident.id}/assignments/`, { team: r.team.id }, `Offered to ${r.team.call_sign}.`)}
+                    >
+                      {busy === `offer-${r.team.id}` ? `Offering to ${r.team.call_sign}…` : `Offer to ${r.team.call_sign}`}
+                    </button>
+                  </li>
+                );
+              })}
             </ul>
           )}
         </>

@@ -5,6 +5,7 @@
 
 import type { AssignmentOutput, IncidentOutput, MemberOutput, OnDutyTeam as OnDutyTeamOutput } from "../../generated/api";
 import type { EventPayloads, EventType } from "../../generated/events";
+import { ASSIGNMENT_ACTIVE_STATUSES } from "../../generated/incidents";
 import { inTopics } from "../../lib/events";
 
 // The board's and the on-duty list's payloads: generated from the OpenAPI schema (make contracts).
@@ -238,4 +239,90 @@ export function ageText(seconds: number): string {
   const m = Math.floor(seconds / 60);
   if (m < 60) return `${m} min`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** An assignment as a write answered it (POST offer/reassign/cancel: AssignmentOutput). */
+export type AssignmentAnswer = BoardAssignment;
+
+const ACTIVE_ASSIGNMENT = new Set<string>(ASSIGNMENT_ACTIVE_STATUSES);
+
+/**
+ * The board row after a write the dispatcher made here: the answer is the truth at that moment, so
+ * the panel shows it at once (no window where "Offer to CR-1" still looks possible).
+ */
+export function applyAssignmentAnswer(incidents: BoardIncident[], incidentId: number, answer: AssignmentAnswer): BoardIncident[] {
+  return incidents.map((i) => {
+    if (i.id !== incidentId) return i;
+    const active = ACTIVE_ASSIGNMENT.has(answer.status);
+    if (!active && i.assignment && i.assignment.id !== answer.id) return i; // an older one ended; the newer stays
+    // An offer ends the wait for a team: its alert clears with it (the server clears it in the same write).
+    return { ...i, assignment: active ? answer : null, unassigned_alert: active ? null : i.unassigned_alert };
+  });
+}
+
+function num(v: unknown): number | null {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Applies one live event to the board rows at once (the REST reload that follows settles the rest):
+ * an assignment's status and team, the incident's status, the unassigned-call alert. Returns the same
+ * array when nothing changed.
+ */
+export function applyBoardEvent(incidents: BoardIncident[], event: { type: EventType; data: Record<string, unknown> }): BoardIncident[] {
+  const d = event.data;
+  const id = num(d.incident_id);
+  if (id === null || !inTopics(event, ["incident", "assignment"])) return incidents;
+  const idx = incidents.findIndex((i) => i.id === id);
+  if (idx < 0) return incidents;
+  const before = incidents[idx]!;
+  let row: BoardIncident = before;
+  if (typeof d.incident_status === "string" && d.incident_status !== row.status) row = { ...row, status: d.incident_status };
+  if (event.type === "incident.unassigned") {
+    const since = s(d.waiting_since);
+    const raised = s(d.raised_at);
+    const threshold = num(d.threshold_seconds);
+    if (since && raised && threshold !== null) row = { ...row, unassigned_alert: { waiting_since: since, raised_at: raised, threshold_seconds: threshold } };
+  } else if (event.type === "incident.unassigned_cleared") {
+    row = { ...row, unassigned_alert: null };
+  } else if (inTopics(event, ["assignment"])) {
+    const aid = num(d.assignment_id);
+    const status = s(d.status);
+    const teamId = num(d.team_id);
+    if (aid !== null && status && teamId !== null) {
+      if (ACTIVE_ASSIGNMENT.has(status)) {
+        const prev = row.assignment && row.assignment.id === aid ? row.assignment : null;
+        const assignment: BoardAssignment = prev
+          ? { ...prev, status }
+          : {
+              id: aid,
+              incident_id: id,
+              team: { id: teamId, call_sign: s(d.team_call_sign) ?? "" },
+              status,
+              offered_at: new Date().toISOString(),
+              acknowledged_at: null,
+              accepted_at: null,
+              en_route_at: null,
+              on_scene_at: null,
+              transporting_at: null,
+              at_facility_at: null,
+              cleared_at: null,
+              ended_at: null,
+              end_reason: "",
+            };
+        row = { ...row, assignment, unassigned_alert: null };
+      } else if (row.assignment?.id === aid) {
+        row = { ...row, assignment: null };
+      }
+    }
+  }
+  if (row === before) return incidents;
+  const copy = incidents.slice();
+  copy[idx] = row;
+  return copy;
+}
+
+/** "waiting 3 min with no team" for an alert, as of `now`. */
+export function waitingText(alert: { waiting_since: string }, now: number = Date.now()): string {
+  return `waiting ${ageText((now - Date.parse(alert.waiting_since)) / 1000)} with no team`;
 }

@@ -14,7 +14,9 @@ import {
   callTypeLabel,
   applyAssignmentEvent,
   incomingOf,
-  mapUri,
+  mapLink,
+  mapPlatform,
+  ACTION_LABEL,
   mergeInbox,
   withPending,
   nextStatuses,
@@ -33,6 +35,8 @@ interface TimelineEntry {
   old_value: string;
   new_value: string;
   actor: string | null;
+  /** The entry as people read it, written by the server (apps/incidents/labels.py). */
+  text?: string;
 }
 
 type Notice = { kind: "ok" | "queued" | "error"; text: string } | null;
@@ -52,13 +56,11 @@ function describeResult(r: WriteResult, done: string, label: string): Notice {
   return { kind: "error", text: `Not accepted by the server: ${r.message}` };
 }
 
+/** The server's words for the entry (a cached answer from an older server may lack them). */
 function timelineText(e: TimelineEntry): string {
-  if (e.field === "status" || e.kind.includes("status") || e.kind.startsWith("assignment")) {
-    const to = STATUS_LABEL[e.new_value] ?? INCIDENT_STATUS_LABEL[e.new_value] ?? e.new_value;
-    return e.new_value ? `${e.kind.replace(/_/g, " ")}: ${to}` : e.kind.replace(/_/g, " ");
-  }
-  if (e.field) return `${e.field.replace(/_/g, " ")}: ${e.new_value || "—"}`;
-  return e.kind.replace(/_/g, " ");
+  if (e.text) return e.text;
+  const to = STATUS_LABEL[e.new_value] ?? INCIDENT_STATUS_LABEL[e.new_value] ?? e.new_value;
+  return to ? `Update: ${to}` : "Update";
 }
 
 export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
@@ -66,6 +68,10 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
   const [items, setItems] = useState<InboxItem[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
+  // The inbox could not be read (no signal): an offer that arrived live is shown unconfirmed.
+  const [unreachable, setUnreachable] = useState(false);
+  // Only the newest inbox request's answer is applied (an older one may answer last).
+  const requests = useRef(0);
   const [notice, setNotice] = useState<Notice>(null);
   const [timeline, setTimeline] = useState<TimelineEntry[]>([]);
   const outboxVersion = useObservable(outbox.version);
@@ -75,14 +81,20 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
   const pendingStatus = useRef(new Map<number, string>());
 
   const reload = useCallback(async () => {
+    const request = ++requests.current;
     try {
       // The server's rows (generated type) are inbox items: tsc checks InboxItem agrees with them.
       const rows: InboxItem[] = await api<AssignmentInboxApiOutput[]>("/api/v1/assignments/inbox/");
+      if (request !== requests.current) return;
       setItems((known) => withPending(mergeInbox(known, rows), pendingStatus.current));
       setLoadError(null);
+      setUnreachable(false);
     } catch (e) {
-      if (e instanceof NetworkError) setLoadError("Offline: showing what this device last received.");
-      else if (e instanceof ApiError && !e.isSessionLost) setLoadError(e.message);
+      if (request !== requests.current) return;
+      if (e instanceof NetworkError) {
+        setLoadError("Offline: showing what this device last received.");
+        setUnreachable(true);
+      } else if (e instanceof ApiError && !e.isSessionLost) setLoadError(e.message);
     } finally {
       setLoaded(true);
     }
@@ -95,7 +107,10 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
       if (!inTopics(event, ["assignment", "incident"])) return;
       setItems((cur) => applyAssignmentEvent(cur, event, teamId));
       if (timer) clearTimeout(timer);
-      timer = setTimeout(() => void reload(), 250);
+      // An offer is confirmed by the inbox before it rings (it may be an old one replayed at sign-in):
+      // ask at once. Other changes are already applied; the reload only settles them.
+      if (event.type === "assignment.offered") void reload();
+      else timer = setTimeout(() => void reload(), 250);
     });
     return () => {
       unsub();
@@ -120,7 +135,7 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
     });
   }, [outboxVersion, reload]);
 
-  const incoming = incomingOf(items);
+  const incoming = incomingOf(items, { serverReachable: !unreachable });
   const active = activeOf(items);
 
   // "Seen" receipt for the offer on screen, once its event cursor is known (the offer may first
@@ -169,8 +184,8 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
   };
 
   return (
-    <TeamHome me={me} stale={stale}>
-      <PushCard me={me} />
+    // On a call, the call comes first: its next step must be on the first screen of a phone.
+    <TeamHome me={me} stale={stale} childrenFirst={!!active}>
       {incoming && (
         <IncomingAlert
           key={incoming.id}
@@ -201,10 +216,11 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
             item={active}
             me={me}
             timeline={timeline}
-            onStatus={(s) => write(active, "status", { status: s }, `Status: ${STATUS_LABEL[s]}`, `Status set: ${STATUS_LABEL[s]}.`, s)}
+            onStatus={(s) => write(active, "status", { status: s }, `Status: ${ACTION_LABEL[s]}`, `Status set: ${STATUS_LABEL[s] ?? ACTION_LABEL[s]}.`, s)}
           />
         )}
       </section>
+      <PushCard me={me} />
     </TeamHome>
   );
 }
@@ -376,31 +392,16 @@ function ActiveAssignment({
   const [busy, setBusy] = useState(false);
   const inc = item.incident;
   const legal = nextStatuses(item.status);
-  const map = mapUri(inc);
+  const map = mapLink(inc, mapPlatform(navigator.userAgent, navigator.maxTouchPoints ?? 0));
   const isClinician = me.roles.includes("clinician");
   return (
     <div class="active-assignment">
-      <p>
-        <span class="pill pill-status">{STATUS_LABEL[item.status] ?? item.status}</span>
+      <p class="active-head">
+        <span class="pill pill-status">{STATUS_LABEL[item.status] ?? item.status}</span>{" "}
+        <span class="incoming-type">{callTypeText(item)}</span>
       </p>
       <SafetyList flags={safetyFlags(inc)} />
-      <p class="incoming-type">{callTypeText(item)}</p>
-      <dl class="facts">
-        <div>
-          <dt>Priority</dt>
-          <dd>{inc.priority ?? "—"}</dd>
-        </div>
-        <div>
-          <dt>Address</dt>
-          <dd>{inc.address || "—"}</dd>
-        </div>
-        {inc.subject_name && (
-          <div>
-            <dt>Subject</dt>
-            <dd>{inc.subject_name}</dd>
-          </div>
-        )}
-      </dl>
+      {/* The next step right under the safety flags: on a 360x640 phone it is on the first screen. */}
       <div class="status-buttons" role="group" aria-label="Set status">
         {FIELD_ORDER.filter((s) => legal.includes(s)).map((s) => (
           <button
@@ -413,13 +414,34 @@ function ActiveAssignment({
               void onStatus(s).finally(() => setBusy(false));
             }}
           >
-            {STATUS_LABEL[s]}
+            {ACTION_LABEL[s]}
           </button>
         ))}
       </div>
+      <dl class="facts">
+        <div>
+          <dt>Address</dt>
+          <dd>{inc.address || "—"}</dd>
+        </div>
+        <div>
+          <dt>Priority</dt>
+          <dd>{inc.priority ?? "—"}</dd>
+        </div>
+        {inc.subject_name && (
+          <div>
+            <dt>Subject</dt>
+            <dd>{inc.subject_name}</dd>
+          </div>
+        )}
+      </dl>
       <p class="links">
         {map && (
-          <a class="btn btn-secondary" href={map} data-native>
+          <a
+            class="btn btn-secondary"
+            href={map}
+            data-native
+            {...(map.startsWith("https:") ? { target: "_blank", rel: "noopener noreferrer" } : {})}
+          >
             Open map
           </a>
         )}

@@ -5,7 +5,8 @@ import {
   callTypeLabel,
   applyAssignmentEvent,
   incomingOf,
-  mapUri,
+  mapLink,
+  mapPlatform,
   mergeInbox,
   withPending,
   nextStatuses,
@@ -48,8 +49,18 @@ describe("assignment reducer", () => {
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ id: 7, incident_id: 3, status: "offered", offer_cursor: 12 });
     expect(items[0]!.incident).toMatchObject({ call_type_code: "WELFARE", priority: 6, address: "1 Main St", weapon_kind: "knife" });
-    expect(incomingOf(items)?.id).toBe(7);
+    // Known from an event only: not shown (nor "seen") until the server's inbox confirms it is still open,
+    // unless the server cannot be reached.
+    expect(items[0]!.confirmed).toBe(false);
+    expect(incomingOf(items)).toBeNull();
+    expect(incomingOf(items, { serverReachable: false })?.id).toBe(7);
+    const confirmed = mergeInbox(items, [{ ...items[0]!, confirmed: undefined }]);
+    expect(incomingOf(confirmed)?.id).toBe(7);
     expect(activeOf(items)).toBeNull();
+  });
+  it("an old offer replayed at sign-in is never shown when the server no longer lists it", () => {
+    const replayed = applyAssignmentEvent([], { cursor: 2, type: "assignment.offered", data: offerData }, 1);
+    expect(incomingOf(mergeInbox(replayed, []))).toBeNull();
   });
   it("ignores an offer to another team, and offers when not on shift", () => {
     const ev = { cursor: 1, type: "assignment.offered" as const, data: offerData };
@@ -59,7 +70,7 @@ describe("assignment reducer", () => {
   it("moves the status on and removes the row when it ends", () => {
     let items = applyAssignmentEvent([], { cursor: 1, type: "assignment.offered", data: offerData }, 1);
     items = applyAssignmentEvent(items, { cursor: 2, type: "assignment.accepted", data: { ...offerData, status: "accepted" } }, 1);
-    expect(incomingOf(items)).toBeNull();
+    expect(incomingOf(items, { serverReachable: false })).toBeNull();
     expect(activeOf(items)?.status).toBe("accepted");
     items = applyAssignmentEvent(items, { cursor: 3, type: "assignment.status", data: { ...offerData, status: "on_scene" } }, 1);
     expect(activeOf(items)?.status).toBe("on_scene");
@@ -69,7 +80,7 @@ describe("assignment reducer", () => {
   it("a cancelled offer leaves the screen", () => {
     let items = applyAssignmentEvent([], { cursor: 1, type: "assignment.offered", data: offerData }, 1);
     items = applyAssignmentEvent(items, { cursor: 2, type: "assignment.cancelled", data: { ...offerData, status: "cancelled" } }, 1);
-    expect(incomingOf(items)).toBeNull();
+    expect(incomingOf(items, { serverReachable: false })).toBeNull();
   });
   it("returns the same array for unrelated events", () => {
     const items: InboxItem[] = [];
@@ -84,7 +95,7 @@ describe("assignment reducer", () => {
     ];
     const merged = mergeInbox(known, server);
     expect(merged).toHaveLength(1);
-    expect(merged[0]).toMatchObject({ status: "acknowledged", offer_cursor: 5 });
+    expect(merged[0]).toMatchObject({ status: "acknowledged", offer_cursor: 5, confirmed: true });
     expect(merged[0]!.incident.latitude).toBe(36);
   });
 });
@@ -99,10 +110,24 @@ describe("display helpers", () => {
     ]);
     expect(safetyFlags({})).toEqual([]);
   });
-  it("builds a geo: URI with the address as the query", () => {
-    expect(mapUri({ latitude: 35.99, longitude: -78.9, address: "1 Main St, Durham" })).toBe("geo:35.99,-78.9?q=1%20Main%20St%2C%20Durham");
-    expect(mapUri({ latitude: null, longitude: null, address: "1 Main St" })).toBe("geo:0,0?q=1%20Main%20St");
-    expect(mapUri({})).toBeNull();
+  it("opens the platform's maps app, with the address when no coordinates are known", () => {
+    const at = { latitude: 35.99, longitude: -78.9, address: "1 Main St, Durham" };
+    const noCoords = { latitude: null, longitude: null, address: "1 Main St" };
+    expect(mapLink(at, "ios")).toBe("https://maps.apple.com/?ll=35.99,-78.9&q=1%20Main%20St%2C%20Durham");
+    expect(mapLink(noCoords, "ios")).toBe("https://maps.apple.com/?q=1%20Main%20St");
+    expect(mapLink(at, "android")).toBe("geo:35.99,-78.9?q=35.99,-78.9(1%20Main%20St%2C%20Durham)");
+    expect(mapLink(noCoords, "android")).toBe("geo:0,0?q=1%20Main%20St");
+    expect(mapLink(at, "web")).toBe("https://www.openstreetmap.org/?mlat=35.99&mlon=-78.9#map=17/35.99/-78.9");
+    expect(mapLink(noCoords, "web")).toBe("https://www.openstreetmap.org/search?query=1%20Main%20St");
+    expect(mapLink({}, "ios")).toBeNull();
+    expect(mapLink({ address: "  " }, "web")).toBeNull();
+  });
+  it("tells the platform from the user agent", () => {
+    expect(mapPlatform("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15")).toBe("ios");
+    expect(mapPlatform("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15", 5)).toBe("ios");
+    expect(mapPlatform("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15", 0)).toBe("web");
+    expect(mapPlatform("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/124 Mobile")).toBe("android");
+    expect(mapPlatform("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/156")).toBe("web");
   });
 });
 

@@ -4,27 +4,27 @@
  * The server stays the truth: every event also triggers a REST reload of the inbox.
  */
 
-import { ASSIGNMENT_ACTIVE_STATUSES, ASSIGNMENT_FIELD_STATUSES, ASSIGNMENT_TRANSITIONS, type AssignmentFieldStatus, type AssignmentStatus, type IncidentStatus } from "../../generated/incidents";
+import {
+  ASSIGNMENT_ACTION_LABELS,
+  ASSIGNMENT_ACTIVE_STATUSES,
+  ASSIGNMENT_FIELD_STATUSES,
+  ASSIGNMENT_STATUS_LABELS,
+  ASSIGNMENT_TRANSITIONS,
+  INCIDENT_STATUS_LABELS,
+  type AssignmentFieldStatus,
+} from "../../generated/incidents";
 import type { EventType } from "../../generated/events";
 import { inTopics } from "../../lib/events";
 
-// The statuses and the lifecycle are the server's (generated: make contracts); the words are the PWA's.
+// The statuses, the lifecycle and the words people read for them are the server's (generated:
+// make contracts; apps/incidents/labels.py), never retyped here.
 export type { AssignmentStatus } from "../../generated/incidents";
 export type FieldStatus = AssignmentFieldStatus;
 
-export const STATUS_LABEL: Record<string, string> & Record<AssignmentStatus, string> = {
-  offered: "Offered",
-  acknowledged: "Seen by team",
-  accepted: "Accepted",
-  en_route: "En route",
-  on_scene: "On scene",
-  transporting: "Transporting",
-  at_facility: "At facility",
-  cleared: "Clear",
-  declined: "Declined",
-  expired: "Expired",
-  cancelled: "Cancelled",
-};
+/** Assignment status → words ("acknowledged" → "Seen by team"). */
+export const STATUS_LABEL: Readonly<Record<string, string>> = ASSIGNMENT_STATUS_LABELS;
+/** The status buttons ("cleared" → "Clear"). */
+export const ACTION_LABEL: Readonly<Record<FieldStatus, string>> = ASSIGNMENT_ACTION_LABELS;
 
 /** The seeded behavioural-health call types (incidents migration 0002): local code → description. */
 export const CALL_TYPES: Array<[string, string]> = [
@@ -51,15 +51,7 @@ export function callTypeLabel(code: string | undefined, description?: string): s
 }
 
 /** NENA EIDO incident status values (the incident follows its assignment) → words. */
-export const INCIDENT_STATUS_LABEL: Record<string, string> & Record<IncidentStatus, string> = {
-  Active: "Active",
-  ResourcesAssigned: "Team assigned",
-  ResourcesEnroute: "Team en route",
-  ResourcesOnscene: "Team on scene",
-  Closed: "Closed",
-  Cancelled: "Cancelled",
-  ReOpened: "Re-opened",
-};
+export const INCIDENT_STATUS_LABEL: Readonly<Record<string, string>> = INCIDENT_STATUS_LABELS;
 
 export function incidentStatusLabel(status: string): string {
   return INCIDENT_STATUS_LABEL[status] ?? status;
@@ -118,6 +110,12 @@ export interface InboxItem {
   incident: InboxIncident;
   /** Cursor of the `assignment.offered` event in my stream (for the "seen" receipt), when known. */
   offer_cursor?: number;
+  /**
+   * False while the row comes only from an event: a device signing in replays old offers from its
+   * stream, which may have been accepted, withdrawn or expired long ago. The server's inbox confirms
+   * the offer is still open before the phone rings or sends "seen" for it (issue 15).
+   */
+  confirmed?: boolean;
 }
 
 export interface LiveEvent {
@@ -160,6 +158,7 @@ export function itemFromOffer(event: LiveEvent): InboxItem | null {
     status: str(d.status) ?? "offered",
     incident,
     offer_cursor: event.cursor,
+    confirmed: false,
   };
 }
 
@@ -193,7 +192,8 @@ export function applyAssignmentEvent(items: InboxItem[], event: LiveEvent, teamI
 
 /**
  * Merges a REST inbox answer with what we knew (keeps the offer cursors the REST rows lack).
- * The server's rows win for everything else.
+ * The server's rows win for everything else, and are confirmed: an offer known only from a
+ * (replayed) event and absent from the answer is gone.
  */
 export function mergeInbox(known: InboxItem[], fromServer: InboxItem[]): InboxItem[] {
   const cursors = new Map(known.map((i) => [i.id, i.offer_cursor]));
@@ -201,7 +201,8 @@ export function mergeInbox(known: InboxItem[], fromServer: InboxItem[]): InboxIt
     .filter((i) => isActive(i.status))
     .map((i) => {
       const c = cursors.get(i.id);
-      return c === undefined ? i : { ...i, offer_cursor: c };
+      const row = { ...i, confirmed: true };
+      return c === undefined ? row : { ...row, offer_cursor: c };
     });
 }
 
@@ -220,9 +221,12 @@ export function withPending(items: InboxItem[], pending: ReadonlyMap<number, str
     .filter((i) => isActive(i.status));
 }
 
-/** The offer to show full screen: the oldest incoming one. */
-export function incomingOf(items: InboxItem[]): InboxItem | null {
-  return items.find((i) => isIncoming(i.status)) ?? null;
+/**
+ * The offer to show full screen: the oldest incoming one the server has confirmed (or any, while the
+ * server cannot be reached: an offer that arrived live must not wait for a REST answer that may not come).
+ */
+export function incomingOf(items: InboxItem[], { serverReachable = true }: { serverReachable?: boolean } = {}): InboxItem | null {
+  return items.find((i) => isIncoming(i.status) && (i.confirmed !== false || !serverReachable)) ?? null;
 }
 
 /** The assignment the pair is working: the first accepted-or-later one. */
@@ -240,12 +244,32 @@ export function safetyFlags(s: Safety): string[] {
   return out;
 }
 
-/** A `geo:` URI the phone's map app opens (RFC 5870; `q=` is the address for Android/iOS apps). */
-export function mapUri(incident: Pick<InboxIncident, "latitude" | "longitude" | "address">): string | null {
-  const q = incident.address ? `?q=${encodeURIComponent(incident.address)}` : "";
+export type MapPlatform = "ios" | "android" | "web";
+
+/** Which maps app a link should open, from the browser's user agent (iPadOS may say "Macintosh" with touch). */
+export function mapPlatform(userAgent: string, touchPoints = 0): MapPlatform {
+  if (/iPhone|iPad|iPod/.test(userAgent) || (/Macintosh/.test(userAgent) && touchPoints > 1)) return "ios";
+  if (/Android/.test(userAgent)) return "android";
+  return "web";
+}
+
+/**
+ * A link that opens the platform's maps app at the call: Apple Maps on iOS (maps.apple.com opens the
+ * app), a `geo:` URI on Android (RFC 5870; the label in parentheses names the pin), a neutral web map
+ * (OpenStreetMap) elsewhere. With no coordinates, the address is the search. Null when neither is known.
+ */
+export function mapLink(incident: Pick<InboxIncident, "latitude" | "longitude" | "address">, platform: MapPlatform): string | null {
+  const address = incident.address?.trim() ?? "";
   const lat = incident.latitude;
   const lon = incident.longitude;
-  if (typeof lat === "number" && typeof lon === "number") return `geo:${lat},${lon}${q}`;
-  if (incident.address) return `geo:0,0${q}`;
-  return null;
+  const coords = typeof lat === "number" && typeof lon === "number" ? `${lat},${lon}` : null;
+  const q = encodeURIComponent(address);
+  if (!coords && !address) return null;
+  if (platform === "ios") {
+    return coords ? `https://maps.apple.com/?ll=${coords}${address ? `&q=${q}` : ""}` : `https://maps.apple.com/?q=${q}`;
+  }
+  if (platform === "android") {
+    return coords ? `geo:${coords}?q=${coords}${address ? `(${q})` : ""}` : `geo:0,0?q=${q}`;
+  }
+  return coords ? `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=17/${lat}/${lon}` : `https://www.openstreetmap.org/search?query=${q}`;
 }
