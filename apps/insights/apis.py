@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +23,7 @@ from apps.core.timefmt import local_today, to_local
 from apps.incidents.models import CallType, Incident
 from apps.teams.models import Team
 
-from . import drilldown, exports, selectors, services
+from . import drilldown, exports, schemas, selectors, services
 from .catalogue import catalogue_payload
 from .compute import Filters
 from .models import ReportSnapshot
@@ -35,7 +35,6 @@ DRILL_ENCOUNTERS = HasRole.of(*selectors.ENCOUNTER_DRILL_ROLES)
 LIVE = HasRole.of(*selectors.LIVE_ROLES)
 REPORTS = HasRole.of(*selectors.REPORT_ROLES)
 
-ANY_OBJECT = OpenApiResponse(OpenApiTypes.OBJECT, description="See docs/insights.md for the shape.")
 CSV_RESPONSE = {(200, "text/csv"): OpenApiTypes.BINARY}
 XLSX_RESPONSE = {(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY}
 HTML_RESPONSE = {(200, "text/html"): OpenApiTypes.STR}
@@ -105,7 +104,7 @@ class CatalogueApi(APIView):
 
     permission_classes = [INSIGHT]
 
-    @extend_schema(responses=ANY_OBJECT)
+    @extend_schema(responses=schemas.InsightsCatalogue)
     def get(self, request: Request) -> Response:
         return Response(catalogue_payload(clinical=selectors.sees_clinical(request_user(request))))
 
@@ -115,7 +114,7 @@ class PeriodsApi(APIView):
 
     permission_classes = [INSIGHT]
 
-    @extend_schema(responses=ANY_OBJECT)
+    @extend_schema(responses=schemas.InsightsPeriods)
     def get(self, request: Request) -> Response:
         today = local_today()
         fy, q = fiscal_year_of(today), fiscal_quarter_of(today)
@@ -160,7 +159,7 @@ class DashboardApi(APIView):
 
     permission_classes = [INSIGHT]
 
-    @extend_schema(parameters=[AnswerQuery], responses=ANY_OBJECT)
+    @extend_schema(parameters=[AnswerQuery], responses=schemas.InsightsAnswer)
     def get(self, request: Request) -> Response:
         return Response(_answer(request)[0])
 
@@ -243,7 +242,7 @@ class LiveApi(APIView):
 
     permission_classes = [LIVE]
 
-    @extend_schema(responses=ANY_OBJECT)
+    @extend_schema(responses=schemas.InsightsLive)
     def get(self, request: Request) -> Response:
         return Response(drilldown.live_operations(user=request_user(request)))
 
@@ -273,7 +272,7 @@ class IncidentDrillApi(APIView):
 
     permission_classes = [DRILL_INCIDENTS]
 
-    @extend_schema(parameters=[DrillQuery], responses=DRILL_PAGE)
+    @extend_schema(parameters=[DrillQuery], responses=schemas.InsightsIncidentDrillPage)
     def get(self, request: Request) -> Response:
         data = _validated(DrillQuery(data=request.query_params))
         qs = drilldown.incident_drilldown(
@@ -367,7 +366,7 @@ class ReportListApi(APIView):
 
     permission_classes = [REPORTS]
 
-    @extend_schema(operation_id="v1_insights_reports_list", responses=ANY_OBJECT)
+    @extend_schema(operation_id="v1_insights_reports_list", responses=schemas.InsightsReportList)
     def get(self, request: Request) -> Response:
         suppressed = selectors.sees_suppressed(request_user(request))
         snapshots = list(
@@ -381,7 +380,7 @@ class ReportListApi(APIView):
             rows.append(row)
         return Response({"results": rows})
 
-    @extend_schema(request=FreezeInput, responses={201: ANY_OBJECT})
+    @extend_schema(request=FreezeInput, responses={201: schemas.InsightsReport})
     @idempotent(required=False)
     def post(self, request: Request) -> Response:
         data = _validated(FreezeInput(data=request.data))
@@ -395,7 +394,7 @@ class ReportListApi(APIView):
 class ReportDetailApi(APIView):
     permission_classes = [REPORTS]
 
-    @extend_schema(parameters=[SUPPRESS_PARAM], responses=ANY_OBJECT)
+    @extend_schema(parameters=[SUPPRESS_PARAM], responses=schemas.InsightsReport)
     def get(self, request: Request, report_id: int) -> Response:
         snapshot = _snapshot_for(request, report_id)
         data = snapshot_data(snapshot, suppressed=_suppressed(request))
@@ -407,7 +406,7 @@ class ReportDetailApi(APIView):
 class ReportReopenApi(APIView):
     permission_classes = [REPORTS]
 
-    @extend_schema(request=ReopenInput, responses={201: ANY_OBJECT})
+    @extend_schema(request=ReopenInput, responses={201: schemas.InsightsReport})
     @idempotent(required=False)
     def post(self, request: Request, report_id: int) -> Response:
         data = _validated(ReopenInput(data=request.data))

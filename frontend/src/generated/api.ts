@@ -1511,6 +1511,32 @@ export interface components {
             phone?: string;
             type?: components["schemas"]["ReferralTypeEnum"];
         };
+        AnswerFilters: {
+            call_type: string | null;
+            source: string | null;
+            team: number | null;
+        };
+        /** @description A row of a breakdown (value, extras) or of shares (numerator, denominator, rate). */
+        AnswerRow: {
+            /** @description Call types. */
+            apco?: string;
+            /** @description Hours of week: Mon … Sun. */
+            day?: string;
+            denominator?: number | ("<11" | "*");
+            /** @description Hours of week: the local hour, 0 … 23. */
+            hour?: string;
+            /**
+             * Format: double
+             * @description Training courses: hours.
+             */
+            hours?: number | null;
+            key: string;
+            label: string;
+            numerator?: number | ("<11" | "*");
+            /** Format: double */
+            rate?: number | null;
+            value?: number | ("<11" | "*");
+        };
         AssignmentInboxApiOutput: {
             /** Format: date-time */
             accepted_at: string | null;
@@ -1592,6 +1618,12 @@ export interface components {
          * @enum {string}
          */
         AttemptOutcomeEnum: "reached" | "no_answer" | "declined" | "wrong_number" | "linked";
+        /**
+         * @description * `aggregate` - aggregate
+         *     * `clinical` - clinical
+         * @enum {string}
+         */
+        AudienceEnum: "aggregate" | "clinical";
         /** @enum {unknown} */
         BlankEnum: "";
         CadIncidentApiOutput: {
@@ -1609,6 +1641,42 @@ export interface components {
             callStartTimestamp: string;
             localCallType?: string;
         };
+        CallTypeChoice: {
+            apco: string;
+            code: string;
+            label: string;
+        };
+        CatalogueMeasure: {
+            audience: components["schemas"]["AudienceEnum"];
+            counts: string;
+            denominator: string;
+            exclusions: string;
+            filters: string[];
+            grant_item: string;
+            group: string;
+            id: string;
+            kind: components["schemas"]["CatalogueMeasureKindEnum"];
+            numerator: string;
+            period: string;
+            source_fields: string[];
+            spec: {
+                [key: string]: unknown;
+            };
+            title: string;
+            unit: string;
+            version: number;
+        };
+        /**
+         * @description * `count` - count
+         *     * `breakdown` - breakdown
+         *     * `share` - share
+         *     * `shares` - shares
+         *     * `percentiles` - percentiles
+         *     * `distinct` - distinct
+         *     * `live` - live
+         * @enum {string}
+         */
+        CatalogueMeasureKindEnum: "count" | "breakdown" | "share" | "shares" | "percentiles" | "distinct" | "live";
         ClosedIncidentDisposition: {
             code: string;
             label: string;
@@ -1678,6 +1746,12 @@ export interface components {
         Csrf: {
             csrfToken: string;
         };
+        CurrentPeriods: {
+            fiscal_year: components["schemas"]["PeriodOut"];
+            last_quarter: components["schemas"]["PeriodOut"];
+            month: components["schemas"]["PeriodOut"];
+            quarter: components["schemas"]["PeriodOut"];
+        };
         /**
          * @description * `resolved_on_scene` - Resolved on scene
          *     * `resolved_with_referral` - Resolved with referral
@@ -1703,6 +1777,23 @@ export interface components {
             readonly id: number;
             /** Format: date-time */
             recorded_at?: string;
+        };
+        DrillIncident: {
+            assignment_status: string | null;
+            beat: string;
+            cad_number: string;
+            call_type: string;
+            coresponse_eligible: boolean | null;
+            district: string;
+            id: number;
+            not_served_reason: string | null;
+            priority: number;
+            /** Format: date-time */
+            received_at: string;
+            source: string;
+            status: string;
+            team: string | null;
+            triage_outcome: string | null;
         };
         /** @description EIDO components carry ``$id`` (not a Python identifier, so it is added in get_fields). */
         EidoInputRequest: {
@@ -1908,6 +1999,11 @@ export interface components {
             has_more: boolean;
             next_after: number;
             results: components["schemas"]["EventOutput"][];
+        };
+        FilterChoices: {
+            call_types: components["schemas"]["CallTypeChoice"][];
+            sources: components["schemas"]["SourceChoice"][];
+            teams: components["schemas"]["TeamChoice"][];
         };
         FollowUpAgencyOutput: {
             name: string;
@@ -2207,6 +2303,30 @@ export interface components {
             not_served_reason: components["schemas"]["NotServedReasonEnum"] | components["schemas"]["BlankEnum"];
             outcome: components["schemas"]["IncidentTriageApiInputOutcomeEnum"];
         };
+        InsightsAnswer: {
+            /** @description Per month: when it was computed. */
+            as_of: {
+                [key: string]: string;
+            };
+            catalogue_version: string;
+            filters: components["schemas"]["AnswerFilters"];
+            /** Format: date-time */
+            generated_at: string;
+            /** @description Keyed by measure id. */
+            measures: {
+                [key: string]: components["schemas"]["InsightsMeasureAnswer"];
+            };
+            period: components["schemas"]["PeriodOut"];
+            suppressed: boolean;
+        };
+        InsightsCatalogue: {
+            fiscal_year: string;
+            measures: components["schemas"]["CatalogueMeasure"][];
+            resolution: components["schemas"]["Resolution"][];
+            suppression: string;
+            time_zone: string;
+            version: string;
+        };
         InsightsDrillPage: {
             count: number;
             next: string | null;
@@ -2214,6 +2334,82 @@ export interface components {
             results: {
                 [key: string]: unknown;
             }[];
+        };
+        InsightsIncidentDrillPage: {
+            count: number;
+            next: string | null;
+            previous: string | null;
+            results: components["schemas"]["DrillIncident"][];
+        };
+        InsightsLive: {
+            /** Format: date-time */
+            as_of: string;
+            open_calls: components["schemas"]["LiveOpenCalls"];
+            overdue_followups: components["schemas"]["LiveOverdue"];
+            teams: components["schemas"]["LiveTeam"][];
+            unassigned_high_priority: components["schemas"]["LiveUnassigned"];
+        };
+        /** @description One measure's answer; which fields are present depends on the measure's kind (catalogue). */
+        InsightsMeasureAnswer: {
+            /** @description count, distinct, share */
+            by_month?: components["schemas"]["MonthRow"][];
+            /** @description percentiles (not for received_to_triaged) */
+            by_team?: components["schemas"]["PctTeam"][];
+            by_team_month?: components["schemas"]["PctTeamMonth"][];
+            /** @description share; distinct officers */
+            denominator?: number | ("<11" | "*");
+            /** @description distinct people: encounters counted */
+            encounters?: number | ("<11" | "*");
+            filters_not_applied?: string[];
+            /** @description share; distinct officers */
+            numerator?: number | ("<11" | "*");
+            /** @description percentiles */
+            overall?: components["schemas"]["Pct"];
+            /**
+             * Format: double
+             * @description share; distinct officers
+             */
+            rate?: number | null;
+            /** @description breakdown, shares */
+            rows?: components["schemas"]["AnswerRow"][];
+            /** @description breakdown */
+            total?: number | ("<11" | "*");
+            /** @description count, distinct, live */
+            value?: number | ("<11" | "*");
+        };
+        InsightsPeriods: {
+            current: components["schemas"]["CurrentPeriods"];
+            custom_allowed: boolean;
+            filters: components["schemas"]["FilterChoices"];
+            fiscal_years: components["schemas"]["PeriodOut"][];
+            months: components["schemas"]["PeriodOut"][];
+            quarters: components["schemas"]["PeriodOut"][];
+            suppressed: boolean;
+            /** Format: date */
+            today: string;
+        };
+        InsightsReport: {
+            /** @description Not in lists. */
+            answer?: components["schemas"]["InsightsAnswer"];
+            catalogue_version: string;
+            content_hash: string;
+            fiscal_year: number;
+            /** Format: date-time */
+            frozen_at: string;
+            frozen_by: string | null;
+            id: number;
+            label: string;
+            links: components["schemas"]["ReportLinks"];
+            period: string;
+            quarter: number;
+            reason: string;
+            superseded_by: number | null;
+            supersedes: number | null;
+            suppressed: boolean;
+            version: number;
+        };
+        InsightsReportList: {
+            results: components["schemas"]["InsightsReport"][];
         };
         /**
          * @description * `pending` - Pending
@@ -2245,6 +2441,70 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
             updated_by: number;
+        };
+        LiveAssignment: {
+            /** Format: date-time */
+            acknowledged_at: string | null;
+            id: number;
+            /** Format: date-time */
+            offered_at: string;
+            status: string;
+            team: string;
+        };
+        LiveCall: {
+            address: string;
+            age_seconds: number;
+            assignment: components["schemas"]["LiveAssignment"] | null;
+            beat: string;
+            call_type: string;
+            district: string;
+            id: number;
+            priority: number;
+            /** Format: date-time */
+            received_at: string;
+            source: string;
+            status: string;
+            weapon_present: boolean | null;
+        };
+        LiveMember: {
+            name: string;
+            role: string;
+        };
+        LiveOpenCalls: {
+            by_status: {
+                [key: string]: number;
+            };
+            items: components["schemas"]["LiveCall"][];
+            total: number;
+        };
+        LiveOverdue: {
+            by_assignee: components["schemas"]["LiveOverdueAssignee"][];
+            /** Format: date-time */
+            oldest_due_at: string | null;
+            total: number;
+        };
+        LiveOverdueAssignee: {
+            assignee: string;
+            assignee_id: number | null;
+            count: number;
+        };
+        LiveTeam: {
+            assignment: components["schemas"]["LiveTeamAssignment"] | null;
+            call_sign: string;
+            members: components["schemas"]["LiveMember"][];
+            minutes_since_clear: number | null;
+            /** Format: date-time */
+            shift_ends_at: string;
+            status: string;
+            team_id: number;
+        };
+        LiveTeamAssignment: {
+            incident_id: number;
+            status: string;
+        };
+        LiveUnassigned: {
+            items: components["schemas"]["LiveCall"][];
+            threshold: number;
         };
         /** @description EIDO components carry ``$id`` (not a Python identifier, so it is added in get_fields). */
         LocationComponentInputRequest: {
@@ -2336,6 +2596,15 @@ export interface components {
         };
         MfaVerifyApiInputRequest: {
             code: string;
+        };
+        /** @description A month of a count / distinct (value) or of a share (numerator, denominator, rate). */
+        MonthRow: {
+            denominator?: number | ("<11" | "*");
+            month: string;
+            numerator?: number | ("<11" | "*");
+            /** Format: double */
+            rate?: number | null;
+            value?: number | ("<11" | "*");
         };
         MyPhoneApiInputRequest: {
             /** @description Any common notation; +country for abroad. */
@@ -2611,6 +2880,71 @@ export interface components {
          * @enum {string}
          */
         PathwayEnum: "petition_122c_261" | "emergency_122c_262" | "violent_122c_282" | "substance_122c_281";
+        Pct: {
+            n: number | ("<11" | "*");
+            /**
+             * Format: double
+             * @description Seconds (the upper edge of its histogram bin).
+             */
+            p50: number | null;
+            /**
+             * Format: double
+             * @description Seconds (the upper edge of its histogram bin).
+             */
+            p90: number | null;
+        };
+        PctTeam: {
+            n: number | ("<11" | "*");
+            /**
+             * Format: double
+             * @description Seconds (the upper edge of its histogram bin).
+             */
+            p50: number | null;
+            /**
+             * Format: double
+             * @description Seconds (the upper edge of its histogram bin).
+             */
+            p90: number | null;
+            team: string;
+            team_id: number;
+        };
+        PctTeamMonth: {
+            month: string;
+            n: number | ("<11" | "*");
+            /**
+             * Format: double
+             * @description Seconds (the upper edge of its histogram bin).
+             */
+            p50: number | null;
+            /**
+             * Format: double
+             * @description Seconds (the upper edge of its histogram bin).
+             */
+            p90: number | null;
+            team: string;
+            team_id: number;
+        };
+        PeriodOut: {
+            /**
+             * Format: date
+             * @description The last day, inclusive.
+             */
+            end: string;
+            key: string;
+            kind: components["schemas"]["PeriodOutKindEnum"];
+            label: string;
+            months: string[];
+            /** Format: date */
+            start: string;
+        };
+        /**
+         * @description * `month` - month
+         *     * `quarter` - quarter
+         *     * `fy` - fy
+         *     * `custom` - custom
+         * @enum {string}
+         */
+        PeriodOutKindEnum: "month" | "quarter" | "fy" | "custom";
         PersonInputRequest: {
             aliases?: string[];
             contact_consent?: components["schemas"]["ContactConsentEnum"];
@@ -2859,6 +3193,16 @@ export interface components {
             /** @description Why the frozen quarter is recomputed. */
             reason: string;
         };
+        ReportLinks: {
+            csv: string;
+            print: string;
+            xlsx: string;
+        };
+        Resolution: {
+            bin_seconds: number;
+            from_seconds: number;
+            to_seconds: number;
+        };
         RevokeResult: {
             devices_revoked: number;
             push_subscriptions_removed: number;
@@ -2988,6 +3332,10 @@ export interface components {
             starts_at: string;
             team: components["schemas"]["TeamRef"];
         };
+        SourceChoice: {
+            code: string;
+            label: string;
+        };
         /**
          * @description * `911` - 911 call
          *     * `988_transfer` - 988 transfer
@@ -3007,6 +3355,10 @@ export interface components {
         SubstanceUseOutput: {
             label: string;
             text: string;
+        };
+        TeamChoice: {
+            call_sign: string;
+            id: number;
         };
         TeamRef: {
             call_sign: string;
@@ -3075,21 +3427,29 @@ export type AddendumKindEnum = components['schemas']['AddendumKindEnum'];
 export type AddendumOutput = components['schemas']['AddendumOutput'];
 export type AgencyList = components['schemas']['AgencyList'];
 export type AgencyListApiOutput = components['schemas']['AgencyListApiOutput'];
+export type AnswerFilters = components['schemas']['AnswerFilters'];
+export type AnswerRow = components['schemas']['AnswerRow'];
 export type AssignmentInboxApiOutput = components['schemas']['AssignmentInboxApiOutput'];
 export type AssignmentOutput = components['schemas']['AssignmentOutput'];
 export type AssignmentStatusApiInputRequest = components['schemas']['AssignmentStatusApiInputRequest'];
 export type AssignmentStatusApiInputStatusEnum = components['schemas']['AssignmentStatusApiInputStatusEnum'];
 export type AttemptMethodEnum = components['schemas']['AttemptMethodEnum'];
 export type AttemptOutcomeEnum = components['schemas']['AttemptOutcomeEnum'];
+export type AudienceEnum = components['schemas']['AudienceEnum'];
 export type BlankEnum = components['schemas']['BlankEnum'];
 export type CadIncidentApiOutput = components['schemas']['CadIncidentApiOutput'];
 export type CallComponentInputRequest = components['schemas']['CallComponentInputRequest'];
+export type CallTypeChoice = components['schemas']['CallTypeChoice'];
+export type CatalogueMeasure = components['schemas']['CatalogueMeasure'];
+export type CatalogueMeasureKindEnum = components['schemas']['CatalogueMeasureKindEnum'];
 export type ClosedIncidentDisposition = components['schemas']['ClosedIncidentDisposition'];
 export type ClosedIncidentOutput = components['schemas']['ClosedIncidentOutput'];
 export type ContactConsentEnum = components['schemas']['ContactConsentEnum'];
 export type Csrf = components['schemas']['Csrf'];
+export type CurrentPeriods = components['schemas']['CurrentPeriods'];
 export type DispositionCodeEnum = components['schemas']['DispositionCodeEnum'];
 export type DispositionOutput = components['schemas']['DispositionOutput'];
+export type DrillIncident = components['schemas']['DrillIncident'];
 export type EidoInputRequest = components['schemas']['EidoInputRequest'];
 export type EidoVersionEnum = components['schemas']['EidoVersionEnum'];
 export type EncounterBreakGlassApiInputRequest = components['schemas']['EncounterBreakGlassApiInputRequest'];
@@ -3109,6 +3469,7 @@ export type EncounterSafetyPlansApiInputRequest = components['schemas']['Encount
 export type Error = components['schemas']['Error'];
 export type EventOutput = components['schemas']['EventOutput'];
 export type EventsResyncApiOutput = components['schemas']['EventsResyncApiOutput'];
+export type FilterChoices = components['schemas']['FilterChoices'];
 export type FollowUpAgencyOutput = components['schemas']['FollowUpAgencyOutput'];
 export type FollowUpAttemptOutput = components['schemas']['FollowUpAttemptOutput'];
 export type FollowUpAttemptsApiInputRequest = components['schemas']['FollowUpAttemptsApiInputRequest'];
@@ -3131,9 +3492,26 @@ export type IncidentReassignApiInputRequest = components['schemas']['IncidentRea
 export type IncidentRecommendationsApiOutput = components['schemas']['IncidentRecommendationsApiOutput'];
 export type IncidentTriageApiInputOutcomeEnum = components['schemas']['IncidentTriageApiInputOutcomeEnum'];
 export type IncidentTriageApiInputRequest = components['schemas']['IncidentTriageApiInputRequest'];
+export type InsightsAnswer = components['schemas']['InsightsAnswer'];
+export type InsightsCatalogue = components['schemas']['InsightsCatalogue'];
 export type InsightsDrillPage = components['schemas']['InsightsDrillPage'];
+export type InsightsIncidentDrillPage = components['schemas']['InsightsIncidentDrillPage'];
+export type InsightsLive = components['schemas']['InsightsLive'];
+export type InsightsMeasureAnswer = components['schemas']['InsightsMeasureAnswer'];
+export type InsightsPeriods = components['schemas']['InsightsPeriods'];
+export type InsightsReport = components['schemas']['InsightsReport'];
+export type InsightsReportList = components['schemas']['InsightsReportList'];
 export type IvcOutcomeEnum = components['schemas']['IvcOutcomeEnum'];
 export type IvcOutput = components['schemas']['IvcOutput'];
+export type LiveAssignment = components['schemas']['LiveAssignment'];
+export type LiveCall = components['schemas']['LiveCall'];
+export type LiveMember = components['schemas']['LiveMember'];
+export type LiveOpenCalls = components['schemas']['LiveOpenCalls'];
+export type LiveOverdue = components['schemas']['LiveOverdue'];
+export type LiveOverdueAssignee = components['schemas']['LiveOverdueAssignee'];
+export type LiveTeam = components['schemas']['LiveTeam'];
+export type LiveTeamAssignment = components['schemas']['LiveTeamAssignment'];
+export type LiveUnassigned = components['schemas']['LiveUnassigned'];
 export type LocationComponentInputRequest = components['schemas']['LocationComponentInputRequest'];
 export type LoginApiInputRequest = components['schemas']['LoginApiInputRequest'];
 export type LoginStatus = components['schemas']['LoginStatus'];
@@ -3152,6 +3530,7 @@ export type MfaEnrolled = components['schemas']['MfaEnrolled'];
 export type MfaRecoveryCodesApiInputRequest = components['schemas']['MfaRecoveryCodesApiInputRequest'];
 export type MfaStatus = components['schemas']['MfaStatus'];
 export type MfaVerifyApiInputRequest = components['schemas']['MfaVerifyApiInputRequest'];
+export type MonthRow = components['schemas']['MonthRow'];
 export type MyPhoneApiInputRequest = components['schemas']['MyPhoneApiInputRequest'];
 export type MyPhoneConfirmApiInputRequest = components['schemas']['MyPhoneConfirmApiInputRequest'];
 export type MySessionsApiOutput = components['schemas']['MySessionsApiOutput'];
@@ -3175,6 +3554,11 @@ export type PatchedIncidentFieldsInputRequest = components['schemas']['PatchedIn
 export type PatchedNoteUpdateInputRequest = components['schemas']['PatchedNoteUpdateInputRequest'];
 export type PatchedPersonUpdateInputRequest = components['schemas']['PatchedPersonUpdateInputRequest'];
 export type PathwayEnum = components['schemas']['PathwayEnum'];
+export type Pct = components['schemas']['Pct'];
+export type PctTeam = components['schemas']['PctTeam'];
+export type PctTeamMonth = components['schemas']['PctTeamMonth'];
+export type PeriodOut = components['schemas']['PeriodOut'];
+export type PeriodOutKindEnum = components['schemas']['PeriodOutKindEnum'];
 export type PersonInputRequest = components['schemas']['PersonInputRequest'];
 export type PersonMatchOutput = components['schemas']['PersonMatchOutput'];
 export type PersonMergeApiInputRequest = components['schemas']['PersonMergeApiInputRequest'];
@@ -3201,6 +3585,8 @@ export type ReferralStatusEnum = components['schemas']['ReferralStatusEnum'];
 export type ReferralTypeEnum = components['schemas']['ReferralTypeEnum'];
 export type ReminderListApiOutput = components['schemas']['ReminderListApiOutput'];
 export type ReopenInputRequest = components['schemas']['ReopenInputRequest'];
+export type ReportLinks = components['schemas']['ReportLinks'];
+export type Resolution = components['schemas']['Resolution'];
 export type RevokeResult = components['schemas']['RevokeResult'];
 export type RiskLevelEnum = components['schemas']['RiskLevelEnum'];
 export type RolesEnum = components['schemas']['RolesEnum'];
@@ -3214,9 +3600,11 @@ export type SessionUserOutput = components['schemas']['SessionUserOutput'];
 export type SexEnum = components['schemas']['SexEnum'];
 export type ShiftInputRequest = components['schemas']['ShiftInputRequest'];
 export type ShiftOutput = components['schemas']['ShiftOutput'];
+export type SourceChoice = components['schemas']['SourceChoice'];
 export type SourceEnum = components['schemas']['SourceEnum'];
 export type StageEnum = components['schemas']['StageEnum'];
 export type SubstanceUseOutput = components['schemas']['SubstanceUseOutput'];
+export type TeamChoice = components['schemas']['TeamChoice'];
 export type TeamRef = components['schemas']['TeamRef'];
 export type TeamRefOutput = components['schemas']['TeamRefOutput'];
 export type TimelineOutput = components['schemas']['TimelineOutput'];
@@ -8191,15 +8579,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description See docs/insights.md for the shape. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InsightsCatalogue"];
                 };
             };
             /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
@@ -8256,15 +8641,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description See docs/insights.md for the shape. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InsightsAnswer"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -8625,7 +9007,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InsightsDrillPage"];
+                    "application/json": components["schemas"]["InsightsIncidentDrillPage"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -8675,15 +9057,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description See docs/insights.md for the shape. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InsightsLive"];
                 };
             };
             /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
@@ -8724,15 +9103,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description See docs/insights.md for the shape. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InsightsPeriods"];
                 };
             };
             /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
@@ -8773,15 +9149,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description See docs/insights.md for the shape. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InsightsReportList"];
                 };
             };
             /** @description Not signed in, or the session is locked (`code: session_locked`) or expired (`code: session_expired`), or a bad API key or signature. */
@@ -8826,15 +9199,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description See docs/insights.md for the shape. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InsightsReport"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -8916,15 +9286,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description See docs/insights.md for the shape. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InsightsReport"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
@@ -9127,15 +9494,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description See docs/insights.md for the shape. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InsightsReport"];
                 };
             };
             /** @description Invalid input (field errors in `errors`). */
