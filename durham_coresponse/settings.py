@@ -272,7 +272,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- E-mail (reminders) ---------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "apps.core.mail.ConsoleSummaryBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -323,7 +323,7 @@ CLINICAL_BREAK_GLASS_MINUTES = env_float("CLINICAL_BREAK_GLASS_MINUTES", 60.0)
 # Every event type is declared with its payload schema in apps/<app>/events.py (apps.realtime.registry).
 # Strict: event_emit refuses a type nobody declared (on in DEBUG and in the tests; off in production,
 # where an undeclared type is still delivered rather than lost).
-REALTIME_EVENTS_STRICT = env_bool("REALTIME_EVENTS_STRICT", default=False)
+REALTIME_EVENTS_STRICT = env_bool("REALTIME_EVENTS_STRICT", default=DEBUG)
 # Event types whose acknowledgements are recorded per device (delivered / seen) and shown to dispatchers.
 REALTIME_RECEIPT_EVENT_TYPES = ["assignment.offered"]
 # An offer no device of the team has *seen* within PUSH_AFTER is pushed to the team's phones; within

@@ -31,3 +31,6 @@ WHITENOISE_USE_FINDERS = True
 TWILIO_ACCOUNT_SID = TWILIO_AUTH_TOKEN = TWILIO_FROM_NUMBER = TWILIO_MESSAGING_SERVICE_SID = ""
 TWILIO_API_BASE_URL = ""
 NOTIFICATIONS_WEBHOOK_RATE = "100000/min"
+
+# --- Real-time: an event type nobody declared is refused (apps/realtime/registry.py) ---
+REALTIME_EVENTS_STRICT = True

@@ -242,7 +242,7 @@ ROWS: dict[tuple[str, str], Row] = {
         allow(201, *CLINICAL, denied=404), body=lambda w: {"id": str(uuid.uuid4()), "warning_signs": "w"}
     ),
     ("POST", P + "clinical/encounters/{encounter_id}/dispositions/"): Row(
-        allow(201, *CLINICAL, denied=404), body=lambda w: {"code": "transport_ed"}
+        allow(201, *CLINICAL, denied=404), body=lambda w: {"code": "citation"}
     ),
     ("PUT", P + "clinical/encounters/{encounter_id}/ivc/"): Row(
         allow(200, *CLINICAL, denied=404), body=lambda w: {"pathway": "petition_122c_261"}
