@@ -227,6 +227,8 @@ def test_every_saved_value_reaches_a_second_phone_and_the_navigator(
 def test_offline_sign_refused_by_the_server_returns_the_note_to_draft_with_reasons(
     phone: Any, on_shift_a: Any, clinician_a: Any
 ) -> None:
+    from playwright.sync_api import expect
+
     a_ctx = phone(timezone_id=TZ)
     a = signed_in_page(a_ctx, clinician_a.username)
     wait_for_service_worker(a)
@@ -270,7 +272,8 @@ def test_offline_sign_refused_by_the_server_returns_the_note_to_draft_with_reaso
     sync_status(a, "The server did not sign the note. See why under “Signing”.")
     assert ClinicalNote.objects.get(encounter_id=eid).status == "draft"
     assert a.get_by_test_id("note-signed").count() == 0
-    assert a.get_by_label("Plan", exact=True).is_editable()  # a draft again: editable
+    # A draft again: editable (once the refetched server state is merged, a moment after the status line).
+    expect(a.get_by_label("Plan", exact=True)).to_be_editable(timeout=10_000)
     # The second phone's screen is merged in: high risk, and the rule lists what is missing now.
     a.locator(".risk-box").filter(has_text="High risk").wait_for(timeout=30_000)
     assert (
@@ -439,3 +442,65 @@ def test_the_action_bar_is_small_and_covers_nothing(
         assert_accessible(page)
     finally:
         ctx.close()
+
+
+def test_offline_the_same_rule_keeps_sign_disabled_and_contradicting_dispositions_cannot_both_be_chosen(
+    phone: Any, on_shift_a: Any, clinician_a: Any
+) -> None:
+    """Issue 14 items 2 and 6 in the app, offline: the sign-readiness rule (generated from the server's)
+    disables Sign with what is missing in words; a disposition that contradicts a chosen one is disabled
+    with the reason. Back online the choice is saved, and a second phone shows it recorded with the
+    contradicting outcome still disabled."""
+    from playwright.sync_api import expect
+
+    a_ctx = phone(timezone_id=TZ)
+    a = signed_in_page(a_ctx, clinician_a.username)
+    wait_for_service_worker(a)
+    a.goto("/encounters/new")
+    a.wait_for_url("**/encounters/*-*")
+    eid = a.url.rstrip("/").split("/")[-1]
+    a.get_by_label("Subjective", exact=True).fill("Started on scene.")
+    a.get_by_role("button", name="Save", exact=True).click()
+    sync_status(a, "Synced with the server.")
+
+    a_ctx.set_offline(True)
+    for label, text in SOAP.items():
+        a.get_by_label(label, exact=True).fill(text)
+    high_risk_screen(a)
+    sign = a.get_by_role("button", name="Sign note")
+    expect(sign).to_be_disabled()
+    missing = a.get_by_test_id("sign-missing").locator("li")
+    expect(missing.last).to_have_text("High risk: record a disposition decision")
+    texts = missing.all_inner_texts()
+    assert "High risk: confirm “Lethal means addressed”" in texts and len(texts) == 5, texts
+    assert not any("_" in t for t in texts), texts  # words, never raw keys
+
+    resolved, arrest = a.get_by_label("Resolved on scene", exact=True), a.get_by_label("Arrest", exact=True)
+    expect(arrest).to_be_enabled()
+    resolved.check()
+    expect(arrest).to_be_disabled()
+    why = a.locator(f"#{arrest.get_attribute('aria-describedby')}")
+    expect(why).to_have_text("Not with “Resolved on scene”: the person left the scene.")
+    expect(missing).to_have_count(4)
+    for label in PRECAUTIONS:
+        a.get_by_label(label).check()
+    a.get_by_text("Everything needed to sign is there.").wait_for()
+    expect(sign).to_be_enabled()
+    record_screenshot(a, "dispositions-exclusive-offline")
+
+    # Online again: saved (not signed); the server holds the one outcome.
+    a_ctx.set_offline(False)
+    a.get_by_role("button", name="Save", exact=True).click()
+    sync_status(a, "Synced with the server.")
+    from apps.clinical.models import Disposition
+
+    assert list(Disposition.objects.filter(encounter_id=eid).values_list("code", flat=True)) == ["resolved_on_scene"]
+
+    b = signed_in_page(phone(timezone_id=TZ), clinician_a.username)
+    b.goto(f"/encounters/{eid}")
+    recorded = b.get_by_label("Resolved on scene (recorded)", exact=True)
+    expect(recorded).to_be_checked(timeout=30_000)
+    expect(recorded).to_be_disabled()  # a recorded outcome is not unticked from the app
+    expect(b.get_by_label("Arrest", exact=True)).to_be_disabled()
+    expect(b.get_by_label("Resolved with referral", exact=True)).to_be_disabled()  # resolved in place one way only
+    assert_accessible(b)
