@@ -208,7 +208,7 @@ def incidents_ts() -> str:
     from apps.incidents import labels
     from apps.incidents.models import Assignment, Incident
     from apps.incidents.selectors import TeamStatus
-    from apps.incidents.services import FIELD_STATUSES, TRANSITIONS
+    from apps.incidents.services import FIELD_STATUSES, TRANSITIONS, escalation_subject
 
     team_statuses = [v for k, v in vars(TeamStatus).items() if k.isupper()]
     return _module(
@@ -298,6 +298,11 @@ def incidents_ts() -> str:
                 "string",
                 labels.FIELD_LABELS,
             ),
+            _doc(
+                "apps/incidents/services/assignments.py escalation_subject: the tag of an offer's Web Push "
+                "notification is this prefix + the assignment id (the app closes it when the offer ends)."
+            )
+            + f"export const OFFER_NOTIFICATION_TAG_PREFIX = {_ts(escalation_subject(0)[:-1])};\n",
         ],
     )
 

@@ -178,3 +178,6 @@ export const INCIDENT_FIELD_LABELS: Readonly<Record<string, string>> = {
   "not_served_reason": "Why not served",
   "not_served_note": "Why not served (note)",
 };
+
+/** apps/incidents/services/assignments.py escalation_subject: the tag of an offer's Web Push notification is this prefix + the assignment id (the app closes it when the offer ends). */
+export const OFFER_NOTIFICATION_TAG_PREFIX = "assignment:";

@@ -5,7 +5,7 @@ import { inTopics } from "../../lib/events";
 import { markSeen, onServerEvent, outbox } from "../../lib/session";
 import { formatDayTime } from "../../lib/time";
 import { TeamHome } from "../TeamHome";
-import { beep, vibrate } from "./alert";
+import { beep, closeOfferNotification, offerEndedText, vibrate } from "./alert";
 import {
   FIELD_ORDER,
   INCIDENT_STATUS_LABEL,
@@ -66,6 +66,9 @@ function timelineText(e: TimelineEntry): string {
 export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
   const teamId = me.current_shift?.team.id ?? null;
   const [items, setItems] = useState<InboxItem[]>([]);
+  // The list as last rendered, for the live-event handler (what was on screen when an offer ended).
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
   const [loaded, setLoaded] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
   // The inbox could not be read (no signal): an offer that arrived live is shown unconfirmed.
@@ -105,6 +108,14 @@ export function TeamScreen({ me, stale }: { me: Me; stale: boolean }) {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsub = onServerEvent((event) => {
       if (!inTopics(event, ["assignment", "incident"])) return;
+      const id = typeof event.data.assignment_id === "number" ? event.data.assignment_id : null;
+      if (id !== null && event.type !== "assignment.offered" && event.type !== "assignment.acknowledged") {
+        // The offer is answered or over: its lock-screen notification goes too.
+        void closeOfferNotification(id);
+        const mine = itemsRef.current.find((i) => i.id === id);
+        const text = mine ? offerEndedText(event.type, callTypeText(mine)) : null;
+        if (text) setNotice({ kind: "error", text });
+      }
       setItems((cur) => applyAssignmentEvent(cur, event, teamId));
       if (timer) clearTimeout(timer);
       // An offer is confirmed by the inbox before it rings (it may be an old one replayed at sign-in):

@@ -1,3 +1,4 @@
+import { OFFER_NOTIFICATION_TAG_PREFIX } from "../../generated/incidents";
 /** Sound and vibration for an incoming assignment. Both are best effort (autoplay rules, no motor). */
 
 let ctx: AudioContext | null = null;
@@ -34,4 +35,27 @@ export function vibrate(): void {
   } catch {
     /* not supported */
   }
+}
+
+/**
+ * Closes the Web Push notification of an offer that ended (expired, withdrawn, taken by the partner):
+ * its tag is the server's escalation subject (generated prefix + assignment id). Best effort.
+ */
+export async function closeOfferNotification(assignmentId: number): Promise<number> {
+  try {
+    const reg = await navigator.serviceWorker?.getRegistration();
+    if (!reg) return 0;
+    const shown = await reg.getNotifications({ tag: `${OFFER_NOTIFICATION_TAG_PREFIX}${assignmentId}` });
+    for (const n of shown) n.close();
+    return shown.length;
+  } catch {
+    return 0; /* no service worker or notifications here */
+  }
+}
+
+/** What the team reads when the offer on their screen ends without their answer (null: say nothing). */
+export function offerEndedText(type: string, callType: string): string | null {
+  if (type === "assignment.expired") return `The offer (${callType}) expired: nobody accepted it in time. Dispatch has the call again.`;
+  if (type === "assignment.cancelled") return `Dispatch withdrew the offer (${callType}).`;
+  return null;
 }
