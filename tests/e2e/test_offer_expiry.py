@@ -17,7 +17,10 @@ from .test_dispatch_ux import make_call
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOW = "async (tag) => { const r = await navigator.serviceWorker.ready; await r.showNotification('Co-Response: new assignment', { tag }); }"
+SHOW = (
+    "async (tag) => { const r = await navigator.serviceWorker.ready;"
+    " await r.showNotification('Co-Response: new assignment', { tag }); }"
+)
 COUNT = "async (tag) => (await (await navigator.serviceWorker.ready).getNotifications({ tag })).length"
 
 
