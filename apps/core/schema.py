@@ -50,6 +50,7 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "403": "Signed in but not allowed (role), a missing CSRF token, or a locked-out account (`code: locked_out`).",
     "404": "No such object, or one this user may not see.",
     "409": "Illegal state change or stale revision; `current` carries the server's state.",
+    "413": "Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`).",
     "422": "An `Idempotency-Key` reused with a different request.",
     "429": "Rate limited; `retry_after` seconds (also the `Retry-After` header).",
 }
@@ -67,7 +68,7 @@ def _error_codes(method: str, operation: dict[str, Any]) -> list[str]:
     ):
         codes.append("404")
     if method in _WRITE_METHODS:
-        codes += ["409", "422"]
+        codes += ["409", "413", "422"]
     return sorted(codes)
 
 

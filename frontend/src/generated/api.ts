@@ -3773,6 +3773,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -3850,6 +3859,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3945,6 +3963,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -4033,6 +4060,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -4114,6 +4150,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4248,6 +4293,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -4334,6 +4388,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -4408,6 +4471,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4547,6 +4619,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -4626,6 +4707,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4719,6 +4809,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -4805,6 +4904,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -4883,6 +4991,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5065,6 +5182,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -5144,6 +5270,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5238,6 +5373,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5373,6 +5517,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5528,6 +5681,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -5614,6 +5776,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5712,6 +5883,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -5796,6 +5976,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5894,6 +6083,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -5978,6 +6176,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6076,6 +6283,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -6160,6 +6376,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6377,6 +6602,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -6461,6 +6695,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6555,6 +6798,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -6639,6 +6891,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6786,6 +7047,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6941,6 +7211,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -7025,6 +7304,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7184,6 +7472,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -7321,6 +7618,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7592,6 +7898,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -7683,6 +7998,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -7767,6 +8091,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7929,6 +8262,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8229,6 +8571,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -8317,6 +8668,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -8398,6 +8758,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8543,6 +8912,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9252,6 +9630,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -9547,6 +9934,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -9794,6 +10190,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -9893,6 +10298,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -9972,6 +10386,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10073,6 +10496,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -10147,6 +10579,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10360,6 +10801,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -10505,6 +10955,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10671,6 +11130,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -10748,6 +11216,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10916,6 +11393,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -11061,6 +11547,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description An `Idempotency-Key` reused with a different request. */
             422: {
                 headers: {
@@ -11137,6 +11632,15 @@ export interface operations {
             };
             /** @description Illegal state change or stale revision; `current` carries the server's state. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit (`DATA_UPLOAD_MAX_MEMORY_SIZE`). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
